@@ -1,0 +1,1 @@
+"""Command-line interface ``marctl``: one module per group of subcommands."""

@@ -1,0 +1,5 @@
+"""Subcommands of marctl (not yet registered)."""
+
+
+def register(subparsers) -> None:
+    """Add this module's subcommands to ``subparsers``."""

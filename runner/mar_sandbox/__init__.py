@@ -1,0 +1,1 @@
+"""Local, stateful stand-ins for Entra ID, Microsoft Graph mail and Exchange Web Services."""
