@@ -1,21 +1,33 @@
 """Alerts to administrators: a profile that cannot reach its mailboxes, and a
 clean verdict after a remediation.
 
-``dispatch_alert`` is the one entry point the engine calls. It records the
-alert as an ``alert`` event; rate limiting per profile and interval and SMTP
-delivery build on it.
+``dispatch_alert`` is the one entry point the engine calls. An alert of one
+kind goes out at most once per profile (``profile_unreachable``) or per file
+(``clean_after_remediation``) per ``mar_settings.alerts.interval``; the limit
+is kept in the shared database so that every worker and replay shares it.
+A sent alert is logged as an ``alert`` event and, when
+``mar_settings.alerts.smtp`` is set, emailed through that relay. A relay that
+fails is logged and never raises, so remediation goes on.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from mar_runner import events
+from mar_runner.alerts.message import compose
+from mar_runner.alerts.ratelimit import AlertRateLimiter, parse_interval
+from mar_runner.alerts.smtp import AlertDeliveryError, send_alert_email
+from mar_runner.state import open_db
+
+log = logging.getLogger(__name__)
 
 KINDS = ("profile_unreachable", "clean_after_remediation")
+_OWN_FIELDS = frozenset({"kind", "profile", "reason", "sha256", "suppressed_before", "restorable_count", "level"})
 
 
 @dataclass(frozen=True)
@@ -30,19 +42,70 @@ class Alert:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def dispatch_alert(state_dir: Path | str | None, settings: dict[str, Any] | None, alert: Alert) -> bool:
-    """Send ``alert`` to the log; return True when it was sent."""
+def _subject_key(alert: Alert) -> str:
+    if alert.kind == "profile_unreachable":
+        return alert.profile or ""
+    return alert.sha256 or ""
+
+
+def _allowed(state_dir: Path | str | None, settings: dict[str, Any], alert: Alert, now: datetime | None) -> tuple[bool, int]:
+    if state_dir is None:
+        # Without a state directory there is nowhere to keep the limit.
+        return True, 0
+    interval = parse_interval((settings.get("alerts") or {}).get("interval"))
+    conn = open_db(state_dir)
+    try:
+        decision = AlertRateLimiter(conn).check_and_record(alert.kind, _subject_key(alert), interval, now)
+    finally:
+        conn.close()
+    return decision.send, decision.suppressed_before
+
+
+def _email(smtp: dict[str, Any], alert: Alert, suppressed_before: int) -> None:
+    subject, body = compose(alert, suppressed_before)
+    try:
+        send_alert_email(smtp, subject, body)
+    except AlertDeliveryError as exc:
+        log.error("%s (alert %s profile=%s sha256=%s)", exc, alert.kind, alert.profile, alert.sha256)
+        events.emit(
+            "error",
+            f"alert email failed: {exc}",
+            level=logging.ERROR,
+            kind="alert_delivery_failed",
+            alert=alert.kind,
+            profile=alert.profile,
+            sha256=alert.sha256,
+            error=str(exc),
+        )
+
+
+def dispatch_alert(
+    state_dir: Path | str | None,
+    settings: dict[str, Any] | None,
+    alert: Alert,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Log ``alert`` and email it when configured; return False when the interval suppressed it."""
     if alert.kind not in KINDS:
         raise ValueError(f"unknown alert kind {alert.kind!r}: use one of {', '.join(KINDS)}")
+    settings = settings or {}
+    send, suppressed_before = _allowed(state_dir, settings, alert, now)
+    if not send:
+        log.info("alert %s for profile=%s sha256=%s suppressed by the interval", alert.kind, alert.profile, alert.sha256)
+        return False
+
     level = logging.WARNING if alert.level == "warning" else logging.INFO
-    events.emit(
-        "alert",
-        f"alert {alert.kind} profile={alert.profile} reason={alert.reason}",
-        level=level,
-        kind=alert.kind,
-        profile=alert.profile,
-        reason=alert.reason,
-        sha256=alert.sha256,
-        **alert.details,
-    )
+    fields: dict[str, Any] = {
+        name: value for name, value in alert.details.items() if name not in _OWN_FIELDS and name != "restorable"
+    }
+    fields.update(kind=alert.kind, profile=alert.profile, reason=alert.reason, sha256=alert.sha256)
+    fields["suppressed_before"] = suppressed_before
+    if alert.kind == "clean_after_remediation":
+        fields["restorable_count"] = len(alert.details.get("restorable") or [])
+    events.emit("alert", f"alert {alert.kind} profile={alert.profile} reason={alert.reason}", level=level, **fields)
+
+    smtp = (settings.get("alerts") or {}).get("smtp")
+    if smtp:
+        _email(smtp, alert, suppressed_before)
     return True
