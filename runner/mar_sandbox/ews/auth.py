@@ -1,0 +1,158 @@
+"""Basic and NTLM authentication of EWS requests.
+
+NTLM is connection-bound, as on IIS: the three legs (negotiate, challenge, authenticate) run on
+one keep-alive connection, and later requests on that connection are authenticated without
+an Authorization header. pyspnego's acceptor reads the accounts from the file named by the
+NTLM_USER_FILE environment variable, so this module keeps one such file (mode 0600) for the
+whole process, listing the service accounts of every organisation served here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+import os
+import tempfile
+import threading
+import weakref
+from dataclasses import dataclass, field
+
+import spnego
+import spnego.exceptions
+
+from .backend import MailboxBackend, ServiceAccount
+
+log = logging.getLogger("mar_sandbox.ews")
+
+_USER_FILE_LOCK = threading.Lock()
+_BACKENDS: "weakref.WeakSet[object]" = weakref.WeakSet()
+_USER_DIR: str | None = None
+
+
+class AuthenticationFailed(Exception):
+    """The credentials were missing or wrong; the caller answers 401 with these challenges."""
+
+    def __init__(self, challenges: list[str]) -> None:
+        super().__init__("authentication required")
+        self.challenges = challenges
+
+
+@dataclass
+class ConnectionAuth:
+    """Authentication state of one TCP connection."""
+
+    account: ServiceAccount | None = None
+    ntlm: object | None = field(default=None, repr=False)
+
+
+def register_backend(backend: MailboxBackend) -> None:
+    _BACKENDS.add(backend)
+
+
+def challenges(methods: tuple[str, ...], host: str) -> list[str]:
+    found = []
+    if "ntlm" in methods:
+        found.append("Negotiate")
+        found.append("NTLM")
+    if "basic" in methods:
+        found.append(f'Basic realm="{host}"')
+    return found
+
+
+def _write_user_file() -> None:
+    """Rewrite the NTLM account file from every registered organisation's accounts."""
+    global _USER_DIR
+    if _USER_DIR is None:
+        _USER_DIR = tempfile.mkdtemp(prefix="mar-sandbox-ntlm-")
+    path = os.path.join(_USER_DIR, "users")
+    lines = []
+    for backend in list(_BACKENDS):
+        for account in backend.service_accounts():  # type: ignore[attr-defined]
+            if "ntlm" in account.auth_methods:
+                lines.append(f"{account.domain}:{account.username}:{account.password}")
+    descriptor = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    os.replace(path + ".tmp", path)
+    os.environ["NTLM_USER_FILE"] = path
+
+
+def authenticate(
+    header: str | None, state: ConnectionAuth, backend: MailboxBackend, methods: tuple[str, ...], host: str
+) -> tuple[ServiceAccount | None, str | None]:
+    """Authenticate one request.
+
+    Returns (account, None) once authenticated, or (None, token) when an NTLM challenge must be
+    sent back with 401. Raises AuthenticationFailed for missing or wrong credentials.
+    """
+    offered = challenges(methods, host)
+    if not header:
+        if state.account is not None:
+            return state.account, None
+        raise AuthenticationFailed(offered)
+    scheme, _, value = header.strip().partition(" ")
+    scheme = scheme.lower()
+    if scheme == "basic" and "basic" in methods:
+        account = _basic(value.strip(), backend)
+        if account is None or "basic" not in account.auth_methods:
+            raise AuthenticationFailed(offered)
+        return account, None
+    if scheme in ("ntlm", "negotiate") and "ntlm" in methods:
+        return _ntlm(scheme, value.strip(), state, backend, offered)
+    raise AuthenticationFailed(offered)
+
+
+def _basic(value: str, backend: MailboxBackend) -> ServiceAccount | None:
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    login, separator, password = decoded.partition(":")
+    if not separator:
+        return None
+    account = backend.service_account(login)
+    if account is None or not hmac.compare_digest(account.password.encode(), password.encode()):
+        log.info("Basic authentication failed for %s", login)
+        return None
+    return account
+
+
+def _ntlm(
+    scheme: str, value: str, state: ConnectionAuth, backend: MailboxBackend, offered: list[str]
+) -> tuple[ServiceAccount | None, str | None]:
+    try:
+        token = base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise AuthenticationFailed(offered) from None
+    # A negotiate message (type 1) starts a new handshake on this connection.
+    if len(token) >= 12 and token[8] == 1:
+        state.account = None
+        state.ntlm = spnego.server(protocol="ntlm") if _ensure_user_file() else None
+    if state.ntlm is None:
+        raise AuthenticationFailed(offered)
+    context = state.ntlm
+    try:
+        with _USER_FILE_LOCK:
+            output = context.step(token)  # type: ignore[attr-defined]
+    except (spnego.exceptions.SpnegoError, ValueError) as exc:
+        log.info("NTLM authentication failed: %s", type(exc).__name__)
+        state.ntlm = None
+        raise AuthenticationFailed(offered) from None
+    if not context.complete:  # type: ignore[attr-defined]
+        prefix = "NTLM" if scheme == "ntlm" else "Negotiate"
+        return None, f"{prefix} {base64.b64encode(output or b'').decode('ascii')}"
+    principal = context.client_principal or ""  # type: ignore[attr-defined]
+    state.ntlm = None
+    account = backend.service_account(principal)
+    if account is None or "ntlm" not in account.auth_methods:
+        raise AuthenticationFailed(offered)
+    state.account = account
+    return account, None
+
+
+def _ensure_user_file() -> bool:
+    with _USER_FILE_LOCK:
+        _write_user_file()
+    return True

@@ -1,0 +1,124 @@
+"""The view of the sandbox store the EWS operations work on.
+
+The operations never touch the store directly: `MailboxBackend` is the narrow set of
+queries and changes they need, so the SOAP layer can be tested on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+DeleteMode = Literal["hard", "soft", "trash"]
+MailboxLocation = Literal["here", "cloud", "other_org", "none"]
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """A service account of an on-premises organisation."""
+
+    domain: str
+    username: str
+    password: str
+    can_impersonate: bool
+    auth_methods: tuple[str, ...] = ("basic", "ntlm")
+
+    def matches(self, login: str) -> bool:
+        """Tell whether a login name (DOMAIN\\user, user@domain or user) names this account."""
+        login = login.strip().lower()
+        user = self.username.lower()
+        candidates = {user, f"{self.domain.lower()}\\{user}", f"{user}@{self.domain.lower()}"}
+        return login in candidates
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    """One folder of a mailbox; `key` is stable and unique within the mailbox."""
+
+    key: str
+    display_name: str
+    parent_key: str | None
+    distinguished_id: str | None
+    total_count: int = 0
+    child_folder_count: int = 0
+    folder_class: str = "IPF.Note"
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    attachment_id: str
+    name: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class MessageInfo:
+    """One message as EWS shows it; `message_key` is the store's id of the message."""
+
+    message_key: str
+    folder_key: str
+    internet_message_id: str
+    subject: str
+    sender: str
+    to_recipients: tuple[str, ...]
+    received_at: datetime
+    is_draft: bool = False
+    attachments: tuple[AttachmentInfo, ...] = field(default_factory=tuple)
+
+    @property
+    def size(self) -> int:
+        return 1024 + sum(len(attachment.content) for attachment in self.attachments)
+
+
+class MailboxError(Exception):
+    """A store operation failed; `code` is the EWS response code to report."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class MailboxBackend(Protocol):
+    """The store operations EWS needs, for one on-premises organisation.
+
+    Attachment ids are `<message_key>/<n>` so GetAttachment can find the message again.
+    """
+
+    def server_version(self) -> str | None:
+        """Return the release the organisation runs: exchange2013, exchange2016 or exchange2019."""
+        ...
+
+    def auth_methods(self) -> tuple[str, ...]:
+        """Return the authentication methods the organisation offers: basic, ntlm."""
+        ...
+
+    def service_accounts(self) -> list[ServiceAccount]: ...
+
+    def service_account(self, login: str) -> ServiceAccount | None: ...
+
+    def mailbox_location(self, address: str) -> MailboxLocation: ...
+
+    def folders(self, address: str) -> list[FolderInfo]: ...
+
+    def messages(self, address: str, folder_key: str) -> list[MessageInfo]: ...
+
+    def message(self, address: str, message_key: str) -> MessageInfo | None: ...
+
+    def delete(self, address: str, message_key: str, mode: DeleteMode) -> None: ...
+
+    def forward(
+        self,
+        address: str,
+        message_key: str,
+        to_recipients: list[str],
+        subject: str | None,
+        comment: str,
+        save_only: bool,
+    ) -> str | None:
+        """Forward a message; with `save_only` store a draft in Drafts and return its key."""
+        ...
+
+    def send_draft(self, address: str, draft_key: str, save_copy: bool) -> None: ...
