@@ -1,0 +1,178 @@
+"""Threaded HTTPS listener on loopback and the request-handler base class of the sandbox's front ends.
+
+The listener accepts TCP connections in its own thread and does the TLS
+handshake in the connection's worker thread, so a slow or failed handshake
+never blocks other clients. Each connection picks its certificate when it is
+accepted, which lets the wrong-certificate fault swap in a certificate for
+another host name.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from socketserver import ThreadingMixIn
+from typing import Any
+
+log = logging.getLogger("mar_sandbox")
+
+LOOPBACK = "127.0.0.1"
+# Idle keep-alive connections are closed after this many seconds, so worker
+# threads of clients that went away end by themselves.
+IDLE_TIMEOUT = 30.0
+MAX_BODY = 64 * 1024 * 1024
+
+
+class SandboxHTTPServer(ThreadingMixIn, HTTPServer):
+    """HTTPServer over TLS bound to loopback, one thread per connection."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(
+        self,
+        port: int,
+        handler_class: type[BaseHTTPRequestHandler],
+        choose_context: Callable[[], ssl.SSLContext],
+        name: str,
+    ) -> None:
+        self.choose_context = choose_context
+        self.name = name
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__((LOOPBACK, port), handler_class)
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = self.socket.accept()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        wrapped = self.choose_context().wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return wrapped, address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        try:
+            request.settimeout(IDLE_TIMEOUT)
+            try:
+                request.do_handshake()
+            except (ssl.SSLError, OSError) as exc:
+                # A client that rejects our certificate ends here (the
+                # wrong-certificate fault, or a client without the CA).
+                log.debug("%s: TLS handshake failed from %s: %s", self.name, client_address, exc)
+                return
+            self.RequestHandlerClass(request, client_address, self)
+        finally:
+            with self._connections_lock:
+                self._connections.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.exception("%s: unhandled error serving %s", self.name, client_address)
+
+    def close_connections(self) -> None:
+        """Shut down every open connection so their worker threads end."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class Listener:
+    """One SandboxHTTPServer running in a background thread."""
+
+    def __init__(self, server: SandboxHTTPServer) -> None:
+        self.server = server
+        self.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name=f"sandbox-{server.name}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.close_connections()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """Base class of the JSON front ends: HTTP/1.1 keep-alive, body reading, JSON answers, fault actions."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "Microsoft-IIS/10.0"
+    sys_version = ""
+    service = "any"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        log.debug("%s: " + format, self.service, *args)
+
+    # -- request ----------------------------------------------------------------
+
+    def read_body(self) -> bytes:
+        """Read the request body given by Content-Length (chunked bodies are not supported)."""
+        length_text = self.headers.get("Content-Length")
+        if not length_text:
+            return b""
+        try:
+            length = int(length_text)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY:
+            self.close_connection = True
+            return b""
+        return self.rfile.read(length)
+
+    # -- answers ----------------------------------------------------------------
+
+    def send_body(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None, content_type: str = "application/json; charset=utf-8") -> None:
+        self.send_body(status, json.dumps(payload, separators=(",", ":")).encode("utf-8"), content_type, headers)
+
+    def send_empty(self, status: int, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+
+    # -- faults -----------------------------------------------------------------
+
+    def hang(self, seconds: float, stopping: threading.Event) -> None:
+        """Send nothing for ``seconds`` (or until the sandbox stops), then close the connection."""
+        stopping.wait(seconds)
+        self.drop()
+
+    def drop(self) -> None:
+        """Close the connection without an answer."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
