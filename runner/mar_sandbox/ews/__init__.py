@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from .handler import EwsHooks, EwsRequestHandler, build_handler_class
+from .handler import EwsRequestHandler, build_handler_class
 
 
 def make_handler_class(context: Any, org_name: str) -> type[EwsRequestHandler]:
-    """Return the request handler class the sandbox binds at /EWS/Exchange.asmx for one organisation."""
+    """Return the request handler class the sandbox binds at /EWS/Exchange.asmx for one organisation.
+
+    `context` is the sandbox's SandboxContext: its store, fault rules and request log.
+    """
     from .auth import register_backend
+    from .store_backend import StoreBackend
 
-    backend = context.ews_backend(org_name) if hasattr(context, "ews_backend") else context
+    backend = StoreBackend(context.store, org_name)
     register_backend(backend)
-    return build_handler_class(backend, org_name, getattr(context, "ews_hooks", lambda name: None)(org_name))
+    return build_handler_class(backend, org_name, context)
 
 
-__all__ = ["EwsHooks", "EwsRequestHandler", "make_handler_class"]
+__all__ = ["EwsRequestHandler", "build_handler_class", "make_handler_class"]

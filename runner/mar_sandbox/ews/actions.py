@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from . import ids
 from .backend import DeleteMode, MailboxError
 from .items import find_message, item_error
 from .operation import OperationContext, invalid_request, operation, required_child
@@ -94,15 +93,15 @@ def _forward(ctx: OperationContext, item, disposition: str) -> str:
     subject = item.findtext(t("Subject"))
     comment = item.findtext(t("NewBodyContent")) or ""
     try:
-        draft_key = ctx.backend.forward(
-            address, message.message_key, recipients, subject, comment, save_only=disposition == "SaveOnly"
-        )
+        draft_key = ctx.backend.forward(address, message.message_key, recipients, subject, comment, disposition)
     except MailboxError as exc:
         return error_message("CreateItem", exc.code, exc.message)
     log.info("ForwardItem %s mailbox=%s item=%s", disposition, address, message.message_key)
     if draft_key is None:
         return success_message("CreateItem", element("m:Items"))
-    draft_id = element("t:ItemId", {"Id": ids.encode("item", address, draft_key), "ChangeKey": ids.change_key(draft_key)})
+    draft = ctx.backend.message(address, draft_key)
+    change_key = draft.change_key if draft is not None else None
+    draft_id = element("t:ItemId", {"Id": draft_key, "ChangeKey": change_key})
     return success_message("CreateItem", element("m:Items", None, element("t:Message", None, draft_id)))
 
 

@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 DeleteMode = Literal["hard", "soft", "trash"]
+# "here": a mailbox of this organisation; "cloud": one in an Exchange Online tenant;
+# "other_org": one of another on-premises organisation; "none": no such mailbox.
 MailboxLocation = Literal["here", "cloud", "other_org", "none"]
 
 
@@ -34,19 +36,22 @@ class ServiceAccount:
 
 @dataclass(frozen=True)
 class FolderInfo:
-    """One folder of a mailbox; `key` is stable and unique within the mailbox."""
+    """One folder of a mailbox; `key` is the store's folder id, which EWS uses as FolderId."""
 
     key: str
+    change_key: str
     display_name: str
     parent_key: str | None
     distinguished_id: str | None
     total_count: int = 0
     child_folder_count: int = 0
-    folder_class: str = "IPF.Note"
+    folder_class: str | None = "IPF.Note"
 
 
 @dataclass(frozen=True)
 class AttachmentInfo:
+    """A file attachment; `attachment_id` is the store's id, which EWS uses as AttachmentId."""
+
     attachment_id: str
     name: str
     content_type: str
@@ -55,9 +60,10 @@ class AttachmentInfo:
 
 @dataclass(frozen=True)
 class MessageInfo:
-    """One message as EWS shows it; `message_key` is the store's id of the message."""
+    """One message as EWS shows it; `message_key` is the store's message id, which EWS uses as ItemId."""
 
     message_key: str
+    change_key: str
     folder_key: str
     internet_message_id: str
     subject: str
@@ -83,8 +89,6 @@ class MailboxError(Exception):
 
 class MailboxBackend(Protocol):
     """The store operations EWS needs, for one on-premises organisation.
-
-    Attachment ids are `<message_key>/<n>` so GetAttachment can find the message again.
     """
 
     def server_version(self) -> str | None:
@@ -107,6 +111,8 @@ class MailboxBackend(Protocol):
 
     def message(self, address: str, message_key: str) -> MessageInfo | None: ...
 
+    def attachment(self, address: str, attachment_id: str) -> AttachmentInfo | None: ...
+
     def delete(self, address: str, message_key: str, mode: DeleteMode) -> None: ...
 
     def forward(
@@ -116,9 +122,13 @@ class MailboxBackend(Protocol):
         to_recipients: list[str],
         subject: str | None,
         comment: str,
-        save_only: bool,
+        disposition: str,
     ) -> str | None:
-        """Forward a message; with `save_only` store a draft in Drafts and return its key."""
+        """Forward a message as CreateItem's MessageDisposition says.
+
+        SaveOnly stores a draft in Drafts and returns its key; SendOnly and SendAndSaveCopy
+        send at once (the latter keeping a copy in Sent Items) and return None.
+        """
         ...
 
     def send_draft(self, address: str, draft_key: str, save_copy: bool) -> None: ...

@@ -74,7 +74,7 @@ def find_item(ctx: OperationContext) -> str:
                 "TotalItemsInView": len(found),
                 "IncludesLastItemInRange": "true" if last else "false",
             },
-            element("t:Items", None, *(message_xml(address, message, base_shape, fields) for message in page)),
+            element("t:Items", None, *(message_xml(message, base_shape, fields) for message in page)),
         )
         responses.append(success_message("FindItem", root))
     return operation_response("FindItem", responses)

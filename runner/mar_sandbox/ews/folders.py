@@ -18,16 +18,11 @@ _FOLDER_ELEMENTS = {
 }
 
 
-def folder_xml(address: str, folder: FolderInfo) -> str:
+def folder_xml(folder: FolderInfo, parent_change_key: str = "") -> str:
     tag = _FOLDER_ELEMENTS.get(folder.folder_class, "t:Folder")
-    parts = [element("t:FolderId", {"Id": ids.encode("folder", address, folder.key), "ChangeKey": ids.change_key(folder.key)})]
+    parts = [element("t:FolderId", {"Id": folder.key, "ChangeKey": folder.change_key})]
     if folder.parent_key is not None:
-        parts.append(
-            element(
-                "t:ParentFolderId",
-                {"Id": ids.encode("folder", address, folder.parent_key), "ChangeKey": ids.change_key(folder.parent_key)},
-            )
-        )
+        parts.append(element("t:ParentFolderId", {"Id": folder.parent_key, "ChangeKey": parent_change_key}))
     if folder.folder_class:
         parts.append(element("t:FolderClass", text=folder.folder_class))
     parts.append(element("t:DisplayName", text=folder.display_name))
@@ -50,12 +45,12 @@ def folder_target(ctx: OperationContext, folder_id: ET.Element) -> tuple[str, st
                 return address, folder.key
         return address, None
     address = ctx.require_mailbox()
-    decoded = ids.decode(folder_id.get("Id"), "folder")
-    if decoded is None or decoded.address != address:
+    wanted_id = folder_id.get("Id")
+    if not ids.is_well_formed(wanted_id):
         return address, None
-    if not any(folder.key == decoded.key for folder in _folders(ctx, address)):
+    if not any(folder.key == wanted_id for folder in _folders(ctx, address)):
         return address, None
-    return address, decoded.key
+    return address, wanted_id
 
 
 def folder_targets(ctx: OperationContext, container: ET.Element) -> list[tuple[str, str | None]]:
@@ -69,6 +64,11 @@ def _folders(ctx: OperationContext, address: str) -> list[FolderInfo]:
         return []
 
 
+def _parent_change_key(by_key: dict[str, FolderInfo], folder: FolderInfo) -> str:
+    parent = by_key.get(folder.parent_key or "")
+    return parent.change_key if parent is not None else ""
+
+
 @operation("GetFolder")
 def get_folder(ctx: OperationContext) -> str:
     folder_ids = required_child(ctx.request.operation, m("FolderIds"), "FolderIds")
@@ -78,7 +78,9 @@ def get_folder(ctx: OperationContext) -> str:
         if key is None or key not in by_key:
             messages.append(error_message("GetFolder", "ErrorFolderNotFound", FOLDER_NOT_FOUND))
             continue
-        messages.append(success_message("GetFolder", element("m:Folders", None, folder_xml(address, by_key[key]))))
+        folder = by_key[key]
+        xml = folder_xml(folder, _parent_change_key(by_key, folder))
+        messages.append(success_message("GetFolder", element("m:Folders", None, xml)))
     return operation_response("GetFolder", messages)
 
 
@@ -111,7 +113,9 @@ def find_folder(ctx: OperationContext) -> str:
         if key is None:
             messages.append(error_message("FindFolder", "ErrorFolderNotFound", FOLDER_NOT_FOUND))
             continue
-        found = [] if traversal == "SoftDeleted" else _descendants(_folders(ctx, address), key, traversal == "Deep")
+        every_folder = _folders(ctx, address)
+        by_key = {folder.key: folder for folder in every_folder}
+        found = [] if traversal == "SoftDeleted" else _descendants(every_folder, key, traversal == "Deep")
         page = found[offset:]
         if max_entries:
             page = page[:max_entries]
@@ -123,7 +127,7 @@ def find_folder(ctx: OperationContext) -> str:
                 "TotalItemsInView": len(found),
                 "IncludesLastItemInRange": "true" if last else "false",
             },
-            element("t:Folders", None, *(folder_xml(address, folder) for folder in page)),
+            element("t:Folders", None, *(folder_xml(folder, _parent_change_key(by_key, folder)) for folder in page)),
         )
         messages.append(success_message("FindFolder", root))
     return operation_response("FindFolder", messages)

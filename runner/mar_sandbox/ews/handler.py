@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from http.server import BaseHTTPRequestHandler
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import actions, convert_id, find_item, folders, items  # noqa: F401  (registers the operations)
 from .auth import AuthenticationFailed, ConnectionAuth, authenticate
 from .backend import MailboxBackend, MailboxError
+from .injection import Outcome, apply_faults, concurrency_slot
 from .operation import MAILBOX_OPERATIONS, OPERATIONS, OperationContext
 from .soap import SoapFault, envelope, fault_envelope, parse_request, schema_error
 from .versions import ServerProfile, profile_for
@@ -26,21 +28,6 @@ INVALID_VERSION = "The specified server version is invalid."
 INTERNAL_ERROR = "An internal server error occurred. The operation failed."
 
 
-class EwsHooks:
-    """Calls from the handler into the sandbox around each request; the default does nothing."""
-
-    def before_request(self, handler: "EwsRequestHandler") -> bool:
-        """Apply connection-level faults; return False when the request must not be answered."""
-        return True
-
-    def before_operation(self, operation: str, mailbox: str | None) -> SoapFault | tuple[int, dict[str, str]] | None:
-        """Return a fault to send, or an HTTP status with headers, instead of running the operation."""
-        return None
-
-    def record(self, operation: str | None, mailbox: str | None, status: int, account: str | None) -> None:
-        """Record one served request."""
-
-
 class EwsRequestHandler(BaseHTTPRequestHandler):
     """Serves EWS over one keep-alive connection; subclasses set the organisation's attributes."""
 
@@ -48,8 +35,9 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
     server_version = "Microsoft-IIS/10.0"
     sys_version = ""
     backend: MailboxBackend
-    hooks: EwsHooks = EwsHooks()
     org_name = ""
+    # The sandbox's shared objects (faults, request log); None serves without fault injection.
+    sandbox: Any = None
 
     def setup(self) -> None:
         super().setup()
@@ -69,14 +57,24 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
-        if not self.hooks.before_request(self):
-            self.close_connection = True
-            return
-        status, operation, mailbox, account = self._serve(body)
-        self.hooks.record(operation, mailbox, status, account)
+        outcome = self._serve(body)
+        duration_ms = (time.monotonic() - started) * 1000
+        if self.sandbox is not None:
+            self.sandbox.log.record(
+                "ews",
+                "POST",
+                urlsplit(self.path).path,
+                outcome.status,
+                mailbox=outcome.mailbox,
+                operation=outcome.operation,
+                app=outcome.account,
+                error=outcome.error,
+                fault=outcome.injected,
+                duration_ms=duration_ms,
+            )
         log.info(
-            "EWS %s org=%s mailbox=%s status=%s in %.1f ms",
-            operation or "-", self.org_name, mailbox or "-", status, (time.monotonic() - started) * 1000,
+            "EWS %s org=%s mailbox=%s status=%s error=%s in %.1f ms",
+            outcome.operation or "-", self.org_name, outcome.mailbox or "-", outcome.status, outcome.error or "-", duration_ms,
         )
 
     def do_GET(self) -> None:  # noqa: N802
@@ -92,46 +90,44 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
     def _profile(self) -> ServerProfile:
         return profile_for(self.backend.server_version())
 
-    def _serve(self, body: bytes) -> tuple[int, str | None, str | None, str | None]:
+    def _serve(self, body: bytes) -> "Outcome":
+        outcome = Outcome()
         account = self._authenticate()
         if account is None:
-            return 401, None, None, None
+            outcome.status = 401
+            return outcome
+        outcome.account = account.username
         profile = self._profile()
-        operation = mailbox = None
         try:
             request = parse_request(body)
-            operation = request.name
-            mailbox = request.impersonated_address
+            outcome.operation = request.name
+            outcome.mailbox = request.impersonated_address
             if not profile.accepts(request.requested_version):
                 raise SoapFault("ErrorInvalidServerVersion", INVALID_VERSION, with_version=False)
-            handler = OPERATIONS.get(operation)
+            handler = OPERATIONS.get(request.name)
             if handler is None:
                 raise schema_error(
-                    f"The element 'Body' in namespace 'http://schemas.xmlsoap.org/soap/envelope/' has invalid "
-                    f"child element '{operation}' in namespace "
+                    "The element 'Body' in namespace 'http://schemas.xmlsoap.org/soap/envelope/' has invalid "
+                    f"child element '{request.name}' in namespace "
                     "'http://schemas.microsoft.com/exchange/services/2006/messages'."
                 )
-            if operation in MAILBOX_OPERATIONS and mailbox is not None:
-                self._check_impersonation(account, mailbox)
-            injected = self.hooks.before_operation(operation, mailbox)
-            if isinstance(injected, SoapFault):
-                raise injected
-            if injected is not None:
-                status, headers = injected
-                self._send(status, b"", "text/html", headers)
-                return status, operation, mailbox, account.username
-            context = OperationContext(self.backend, account, request, mailbox.lower() if mailbox else None)
-            content = handler(context)
+            if request.name in MAILBOX_OPERATIONS and outcome.mailbox is not None:
+                self._check_impersonation(account, outcome.mailbox)
+            if self.sandbox is not None and not apply_faults(self, self.sandbox.faults, outcome):
+                return outcome
+            context = OperationContext(self.backend, account, request, outcome.mailbox.lower() if outcome.mailbox else None)
+            with concurrency_slot(self.sandbox, outcome):
+                content = handler(context)
         except MailboxError as exc:
-            return self._fault(profile, SoapFault(exc.code, exc.message), operation, mailbox, account.username)
+            return self._fault(profile, SoapFault(exc.code, exc.message), outcome)
         except SoapFault as fault:
-            return self._fault(profile, fault, operation, mailbox, account.username)
-        except Exception:  # noqa: BLE001  (a sandbox bug must not reach the client as a stack trace)
-            log.exception("EWS %s failed in the sandbox", operation)
-            fault = SoapFault("ErrorInternalServerError", INTERNAL_ERROR)
-            return self._fault(profile, fault, operation, mailbox, account.username)
+            return self._fault(profile, fault, outcome)
+        except Exception:  # noqa: BLE001  (a sandbox bug must reach the client as a SOAP fault, not a stack trace)
+            log.exception("EWS %s failed in the sandbox", outcome.operation)
+            return self._fault(profile, SoapFault("ErrorInternalServerError", INTERNAL_ERROR), outcome)
         self._send(200, envelope(profile, content), "text/xml; charset=utf-8")
-        return 200, operation, mailbox, account.username
+        outcome.status = 200
+        return outcome
 
     def _check_impersonation(self, account, mailbox: str) -> None:
         if not account.can_impersonate:
@@ -139,10 +135,24 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         if self.backend.mailbox_location(mailbox) != "here":
             raise SoapFault("ErrorNonExistentMailbox", NO_MAILBOX, values={"SmtpAddress": mailbox})
 
-    def _fault(self, profile, fault: SoapFault, operation, mailbox, username) -> tuple[int, Any, Any, Any]:
-        log.info("EWS %s fault %s", operation or "-", fault.code)
+    def _fault(self, profile: ServerProfile, fault: SoapFault, outcome: "Outcome") -> "Outcome":
         self._send(500, fault_envelope(profile, fault), "text/xml; charset=utf-8")
-        return 500, operation, mailbox, username
+        outcome.status = 500
+        outcome.error = fault.code
+        return outcome
+
+    # Used by fault injection.
+
+    def send_plain(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self._send(status, body, "text/html", headers)
+
+    def drop_connection(self) -> None:
+        """Close the connection without an answer."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _authenticate(self):
         try:
@@ -203,12 +213,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-def build_handler_class(backend: MailboxBackend, org_name: str, hooks: EwsHooks | None = None) -> type[EwsRequestHandler]:
-    """Return a handler class bound to one organisation's backend."""
-    attributes: dict[str, Any] = {"backend": backend, "org_name": org_name}
-    if hooks is not None:
-        attributes["hooks"] = hooks
+def build_handler_class(backend: MailboxBackend, org_name: str, sandbox: Any = None) -> type[EwsRequestHandler]:
+    """Return a handler class bound to one organisation's backend and, when given, the sandbox context."""
+    attributes: dict[str, Any] = {"backend": backend, "org_name": org_name, "sandbox": sandbox}
     return type(f"EwsHandler_{org_name}", (EwsRequestHandler,), attributes)
-
-
-HandlerFactory = Callable[[Any, str], type[EwsRequestHandler]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timezone
 
-from . import ids
 from .backend import AttachmentInfo, MessageInfo
 from .soap import element
 
@@ -51,36 +50,33 @@ def mailbox_xml(tag: str, address: str) -> str:
     )
 
 
-def attachment_xml(address: str, attachment: AttachmentInfo, with_content: bool) -> str:
+def attachment_xml(attachment: AttachmentInfo, with_content: bool) -> str:
     parts = [
-        element("t:AttachmentId", {"Id": ids.encode("attachment", address, attachment.attachment_id)}),
+        element("t:AttachmentId", {"Id": attachment.attachment_id}),
         element("t:Name", text=attachment.name),
         element("t:ContentType", text=attachment.content_type),
         element("t:Size", text=str(len(attachment.content))),
         element("t:IsInline", text="false"),
     ]
     if with_content:
-        parts.append(element("t:IsContactPhoto", text="false"))
         parts.append(element("t:Content", text=base64.b64encode(attachment.content).decode("ascii")))
     return element("t:FileAttachment", None, *parts)
 
 
-def message_xml(address: str, message: MessageInfo, base_shape: str, fields: set[str]) -> str:
+def message_xml(message: MessageInfo, base_shape: str, fields: set[str], folder_change_key: str = "") -> str:
     """Serialise one message with the fields a shape asks for, in the schema's element order."""
     wanted = set(fields)
     if base_shape in ("Default", "AllProperties"):
         wanted |= DEFAULT_FIELDS
-    key = message.message_key
     values: list[tuple[str, str]] = [
         ("item:ParentFolderId", element(
-            "t:ParentFolderId",
-            {"Id": ids.encode("folder", address, message.folder_key), "ChangeKey": ids.change_key(message.folder_key)},
+            "t:ParentFolderId", {"Id": message.folder_key, "ChangeKey": folder_change_key or None}
         )),
         ("item:ItemClass", element("t:ItemClass", text="IPM.Note")),
         ("item:Subject", element("t:Subject", text=message.subject)),
         ("item:Body", element("t:Body", {"BodyType": "Text"}, text="")),
         ("item:Attachments", element(
-            "t:Attachments", None, *(attachment_xml(address, attachment, False) for attachment in message.attachments)
+            "t:Attachments", None, *(attachment_xml(attachment, False) for attachment in message.attachments)
         ) if message.attachments else ""),
         ("item:DateTimeReceived", element("t:DateTimeReceived", text=ews_datetime(message.received_at))),
         ("item:Size", element("t:Size", text=str(message.size))),
@@ -97,7 +93,7 @@ def message_xml(address: str, message: MessageInfo, base_shape: str, fields: set
         ("message:From", mailbox_xml("t:From", message.sender) if message.sender else ""),
         ("message:InternetMessageId", element("t:InternetMessageId", text=message.internet_message_id)),
     ]
-    parts = [element("t:ItemId", {"Id": ids.encode("item", address, key), "ChangeKey": ids.change_key(key)})]
+    parts = [element("t:ItemId", {"Id": message.message_key, "ChangeKey": message.change_key})]
     parts.extend(xml for uri, xml in values if uri in wanted and xml)
     return element("t:Message", None, *parts)
 

@@ -11,20 +11,17 @@ from .operation import OperationContext, operation, requested_fields, required_c
 from .soap import element, error_message, m, operation_response, success_message, t
 
 ITEM_NOT_FOUND = "The specified object was not found in the store."
-ATTACHMENT_NOT_FOUND = "The specified attachment was not found."
 INVALID_ID = "Id is malformed."
 
 
 def find_message(ctx: OperationContext, item_id: ET.Element) -> tuple[str, MessageInfo | None, str | None]:
     """Resolve an ItemId element to (mailbox, message, error code when it cannot be used)."""
     address = ctx.require_mailbox()
-    decoded = ids.decode(item_id.get("Id"), "item")
-    if decoded is None:
+    wanted_id = item_id.get("Id")
+    if not ids.is_well_formed(wanted_id):
         return address, None, "ErrorInvalidIdMalformed"
-    if decoded.address != address:
-        return address, None, "ErrorItemNotFound"
     try:
-        message = ctx.backend.message(address, decoded.key)
+        message = ctx.backend.message(address, wanted_id or "")
     except MailboxError as exc:
         return address, None, exc.code
     if message is None:
@@ -44,11 +41,11 @@ def get_item(ctx: OperationContext) -> str:
     item_ids = required_child(request, m("ItemIds"), "ItemIds")
     responses = []
     for item_id in item_ids:
-        address, message, code = find_message(ctx, item_id)
+        _, message, code = find_message(ctx, item_id)
         if message is None:
             responses.append(item_error("GetItem", code or "ErrorItemNotFound"))
             continue
-        xml = message_xml(address, message, base_shape, fields)
+        xml = message_xml(message, base_shape, fields)
         responses.append(success_message("GetItem", element("m:Items", None, xml)))
     return operation_response("GetItem", responses)
 
@@ -59,20 +56,18 @@ def get_attachment(ctx: OperationContext) -> str:
     address = ctx.require_mailbox()
     responses = []
     for attachment_id in attachment_ids.findall(t("AttachmentId")):
-        decoded = ids.decode(attachment_id.get("Id"), "attachment")
-        attachment = None
-        if decoded is not None and decoded.address == address:
-            message_key, _, _ = decoded.key.partition("/")
-            try:
-                message = ctx.backend.message(address, message_key)
-            except MailboxError:
-                message = None
-            if message is not None:
-                attachment = next((a for a in message.attachments if a.attachment_id == decoded.key), None)
-        if attachment is None:
-            code = "ErrorInvalidIdMalformed" if decoded is None else "ErrorItemNotFound"
-            responses.append(error_message("GetAttachment", code, INVALID_ID if decoded is None else ATTACHMENT_NOT_FOUND))
+        wanted_id = attachment_id.get("Id") or ""
+        if not ids.is_well_formed(wanted_id):
+            responses.append(item_error("GetAttachment", "ErrorInvalidIdMalformed"))
             continue
-        xml = attachment_xml(address, attachment, with_content=True)
+        try:
+            attachment = ctx.backend.attachment(address, wanted_id)
+        except MailboxError as exc:
+            responses.append(error_message("GetAttachment", exc.code, exc.message))
+            continue
+        if attachment is None:
+            responses.append(item_error("GetAttachment", "ErrorItemNotFound"))
+            continue
+        xml = attachment_xml(attachment, with_content=True)
         responses.append(success_message("GetAttachment", element("m:Attachments", None, xml)))
     return operation_response("GetAttachment", responses)
