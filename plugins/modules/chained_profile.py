@@ -41,7 +41,7 @@ options:
     - absent
     default: present
 author:
-- mailsec.mar contributors
+- mailsec.mar contributors (@mailsec)
 """
 
 EXAMPLES = r"""

@@ -319,9 +319,8 @@ options:
     type: bool
     default: false
 author:
-- mailsec.mar contributors
+- mailsec.mar contributors (@mailsec)
 """
-
 
 EXAMPLES = r"""
 - name: Apply the inventory's configuration and remove what it no longer declares

@@ -65,7 +65,7 @@ options:
     - absent
     default: present
 author:
-- mailsec.mar contributors
+- mailsec.mar contributors (@mailsec)
 """
 
 EXAMPLES = r"""
@@ -96,7 +96,7 @@ object:
     - Not returned when O(state=absent).
   returned: when O(state=present)
   type: dict
-  sample: {"name": "DEFAULT", "mailbox_auto_remediation": {"enabled": true, "action": "forward_and_delete", "forward_to": "soc@example.com", "delete_mode": "hard"}}
+  sample: {"name": "DEFAULT", "mailbox_auto_remediation": {"action": "delete", "delete_mode": "hard"}}
 """
 
 

@@ -18,7 +18,7 @@ description:
   - Runs on the controller, with the configuration last applied to the controller's state directory; the engine
     itself connects to Microsoft Graph and Exchange Web Services.
   - Optionally imports tracking logs (AsyncOS mail and AMP logs, consolidated event logs or JSON Lines) first.
-  - Idempotent: a ledger in the state directory makes a second run on the same verdicts change nothing, so it
+  - The run is idempotent. A ledger in the state directory makes a second run on the same verdicts change nothing, so it
     reports C(ok). Recipients that failed for a transient reason are tried again by the next run.
   - C(changed) means a mailbox was changed or a forward was sent.
   - Per-recipient failures are returned in RV(outcomes) and fail the task only with
@@ -67,11 +67,12 @@ attributes:
     support: none
   platform:
     description: Runs on the controller.
+    support: full
     platforms: posix
 notes:
   - In check mode C(changed) tells whether a real run would change a mailbox or send a forward.
 author:
-  - mailsec.mar contributors
+  - mailsec.mar contributors (@mailsec)
 """
 
 EXAMPLES = r"""
