@@ -40,8 +40,6 @@ class Issue:
                 if self.column:
                     where += f":{self.column}"
             where += ": "
-        if self.severity == WARNING:
-            where += _("warning: ")
         text = self.rule
         if self.object:
             text = _("object '{name}': {rule}").format(name=self.object, rule=self.rule)
