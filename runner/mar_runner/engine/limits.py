@@ -46,38 +46,38 @@ class Limits:
 
 
 class KeyedLimiter:
-    """A semaphore per key, created on first use; tracks the peak in flight per key."""
+    """Bound the permits held per key (a mailbox, a service account); tracks the peak per key."""
 
     def __init__(self, permits: int) -> None:
         if permits < 1:
             raise ValueError(f"permits must be at least 1, got {permits}")
         self.permits = permits
-        self._lock = threading.Lock()
-        self._semaphores: dict[str, threading.BoundedSemaphore] = {}
+        self._condition = threading.Condition()
         self._in_flight: dict[str, int] = {}
         self.peak = 0
 
-    def _semaphore(self, key: str) -> threading.BoundedSemaphore:
-        with self._lock:
-            semaphore = self._semaphores.get(key)
-            if semaphore is None:
-                semaphore = threading.BoundedSemaphore(self.permits)
-                self._semaphores[key] = semaphore
-            return semaphore
-
     @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
-        """Hold one permit of ``key`` for the duration of the block."""
+    def hold(self, key: str, count: int = 1) -> Iterator[None]:
+        """Hold ``count`` permits of ``key`` (at most all of them) for the duration of the block.
+
+        The permits are taken all at once, so two holders of several permits
+        cannot each wait for the other's.
+        """
         key = key.lower()
-        semaphore = self._semaphore(key)
-        semaphore.acquire()
-        with self._lock:
-            count = self._in_flight.get(key, 0) + 1
-            self._in_flight[key] = count
-            self.peak = max(self.peak, count)
+        count = min(max(count, 1), self.permits)
+        with self._condition:
+            while self._in_flight.get(key, 0) + count > self.permits:
+                self._condition.wait()
+            now = self._in_flight.get(key, 0) + count
+            self._in_flight[key] = now
+            self.peak = max(self.peak, now)
         try:
             yield
         finally:
-            with self._lock:
-                self._in_flight[key] -= 1
-            semaphore.release()
+            with self._condition:
+                left = self._in_flight[key] - count
+                if left:
+                    self._in_flight[key] = left
+                else:
+                    del self._in_flight[key]
+                self._condition.notify_all()
