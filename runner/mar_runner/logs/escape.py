@@ -59,3 +59,15 @@ def format_value(value: Any) -> str:
     if text == "" or any(char in text for char in ' "=') or text == "-":
         return '"' + text.replace('"', '\\"') + '"'
     return text
+
+
+def make_visible(value: Any) -> Any:
+    """Return text with unsafe characters escaped as in ``escape_text`` but backslashes kept.
+
+    Used where the output has its own quoting (HTML, CSV) and only control
+    characters must go: HTML forbids them, and a terminal would run ANSI
+    escapes. Values other than strings are returned unchanged.
+    """
+    if not isinstance(value, str) or (value.isprintable() and value.isascii()):
+        return value
+    return "".join(char if char == "\\" else _escape_char(char) for char in value)

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 
+from mar_runner.logs.escape import make_visible
 from mar_runner.report.model import RecipientRow, Report
 
 COLUMNS = (
@@ -33,8 +34,8 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def neutralise(value: object) -> str:
-    """Return a cell's text, prefixed with an apostrophe when it would start a formula."""
-    text = "" if value is None else str(value)
+    """Return a cell's text with control characters escaped, and an apostrophe before a formula start."""
+    text = "" if value is None else make_visible(str(value))
     if text.startswith(_FORMULA_STARTS):
         return "'" + text
     return text

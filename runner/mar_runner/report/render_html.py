@@ -7,6 +7,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from mar_runner.i18n import translate
+from mar_runner.logs.escape import make_visible
 from mar_runner.report.labels import ACTION_LABELS, COUNTER_LABELS, RESULT_LABELS, STATUS_LABELS, label
 from mar_runner.report.model import Report
 
@@ -23,6 +24,8 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Control characters are invalid in HTML, so they are shown as escapes.
+        finalize=make_visible,
     )
 
 

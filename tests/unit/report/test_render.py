@@ -89,7 +89,7 @@ def test_csv_formula_injection_neutralised():
     assert row["message_id"] == "'@m"
 
 
-@pytest.mark.parametrize(("value", "expected"), [("-1", "'-1"), ("\tx", "'\tx"), ("safe", "safe"), (None, ""), (3, "3")])
+@pytest.mark.parametrize(("value", "expected"), [("-1", "'-1"), ("\tx", "\\tx"), ("\x1b[31m=x", "\\x1b[31m=x"), ("safe", "safe"), (None, ""), (3, "3")])
 def test_neutralise_cells(value, expected):
     assert neutralise(value) == expected
 
