@@ -1,4 +1,8 @@
-"""``marctl report``: what was remediated in a period, what failed and why."""
+"""``marctl report``: what was remediated in a period, what failed and why.
+
+``add_output_arguments`` and ``print_tracking`` also serve ``marctl track``,
+which adds the remediation attempts to a message's delivery.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ from pathlib import Path
 from mar_runner.i18n import LANGUAGES, _, set_language
 from mar_runner.report import FORMATS, build_report, render
 from mar_runner.report.period import parse_time
+from mar_runner.report.render_track import render_track
 from mar_runner.report.source import deliveries_for, query_outcomes
+from mar_runner.report.tracking import track
 from mar_runner.state import open_db, resolve_state_dir
 
 EXIT_OK = 0
@@ -148,3 +154,38 @@ def run_report(args: argparse.Namespace) -> int:
         include_dry_run=args.include_dry_run,
     )
     return write_output(render(report, args.format), args.output)
+
+
+def print_tracking(
+    args: argparse.Namespace,
+    *,
+    sha256: str | None = None,
+    message_id: str | None = None,
+    mid: int | None = None,
+    recipient: str | None = None,
+) -> int:
+    """Print the deliveries matching the criteria with every remediation attempt on them.
+
+    ``marctl track`` calls this after parsing its search options; ``args``
+    carries ``state_dir`` and the options of ``add_output_arguments``
+    (``format``, ``output_lang``, ``output``). Returns 0 when something
+    matched, 1 when nothing did or the state cannot be read, 2 on invalid input.
+    """
+    if getattr(args, "output_lang", None):
+        set_language(args.output_lang)
+    if not valid_sha256(sha256):
+        return EXIT_USAGE
+    if sha256 is None and message_id is None and mid is None and recipient is None:
+        print(_("Give at least one of --mid, --message-id, --recipient or --sha256."), file=sys.stderr)
+        return EXIT_USAGE
+    conn = open_state(args)
+    if conn is None:
+        return EXIT_FAILURE
+    try:
+        result = track(conn, sha256=sha256, message_id=message_id, mid=mid, recipient=recipient)
+    finally:
+        conn.close()
+    code = write_output(render_track(result, getattr(args, "format", None) or "table"), getattr(args, "output", None))
+    if code == EXIT_OK and not result.messages:
+        return EXIT_FAILURE
+    return code

@@ -29,16 +29,20 @@ def _environment() -> Environment:
     )
 
 
-def render_html(report: Report) -> str:
-    """Return the report as an HTML5 page with its CSS inline and no external asset."""
-    lang = report.lang
-    template = _environment().get_template(TEMPLATE)
+def render_template(name: str, lang: str, **context: object) -> str:
+    """Render one of the package's HTML templates with the translation helpers of ``lang``."""
+    template = _environment().get_template(name)
     return template.render(
-        report=report,
-        counters=report.counters.as_dict(),
         _=lambda text: translate(text, lang),
+        lang=lang,
         counter_label=lambda code: label(COUNTER_LABELS, code, lang),
         status_label=lambda code: label(STATUS_LABELS, code, lang),
         action_label=lambda code: label(ACTION_LABELS, code, lang),
-        result_label=lambda code: label(RESULT_LABELS, code, lang),
+        result_label=lambda code: label({**STATUS_LABELS, **RESULT_LABELS}, code, lang),
+        **context,
     )
+
+
+def render_html(report: Report) -> str:
+    """Return the report as an HTML5 page with its CSS inline and no external asset."""
+    return render_template(TEMPLATE, report.lang, report=report, counters=report.counters.as_dict())
