@@ -11,6 +11,10 @@ from .soap import SoapFault, element, error_message, m, operation_response, succ
 
 log = logging.getLogger("mar_sandbox.ews")
 
+# Exchange 2013-2019 organisations ship with a 10 MB MaxSendSize; a larger message is not sent.
+MAX_SEND_BYTES = 10 * 1024 * 1024
+MESSAGE_TOO_LARGE = "The message exceeds the maximum supported size., Size is larger than maximum size allowed."
+
 _DELETE_MODES: dict[str, DeleteMode] = {"HardDelete": "hard", "SoftDelete": "soft", "MoveToDeletedItems": "trash"}
 
 
@@ -90,6 +94,9 @@ def _forward(ctx: OperationContext, item, disposition: str) -> str:
         return error_message(
             "CreateItem", "ErrorInvalidRecipients", "At least one recipient isn't valid."
         )
+    if disposition != "SaveOnly" and message.size > MAX_SEND_BYTES:
+        log.info("ForwardItem rejected: mailbox=%s item=%s size=%d", address, message.message_key, message.size)
+        return error_message("CreateItem", "ErrorMessageSizeExceeded", MESSAGE_TOO_LARGE)
     subject = item.findtext(t("Subject"))
     comment = item.findtext(t("NewBodyContent")) or ""
     try:
@@ -119,6 +126,10 @@ def send_item(ctx: OperationContext) -> str:
             responses.append(
                 error_message("SendItem", "ErrorInvalidRequest", "The request is invalid.")
             )
+            continue
+        if message.size > MAX_SEND_BYTES:
+            log.info("SendItem rejected: mailbox=%s item=%s size=%d", address, message.message_key, message.size)
+            responses.append(error_message("SendItem", "ErrorMessageSizeExceeded", MESSAGE_TOO_LARGE))
             continue
         try:
             ctx.backend.send_draft(address, message.message_key, save_copy)

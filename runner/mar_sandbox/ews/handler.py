@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 import time
@@ -57,7 +58,15 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
-        outcome = self._serve(body)
+        # The answer is buffered and sent after the request is logged, so a client that reads the
+        # request log right after its call returns always finds the entry.
+        connection_output = self.wfile
+        self.wfile = io.BytesIO()
+        try:
+            outcome = self._serve(body)
+            answer = self.wfile.getvalue()
+        finally:
+            self.wfile = connection_output
         duration_ms = (time.monotonic() - started) * 1000
         if self.sandbox is not None:
             self.sandbox.log.record(
@@ -76,6 +85,11 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
             "EWS %s org=%s mailbox=%s status=%s error=%s in %.1f ms",
             outcome.operation or "-", self.org_name, outcome.mailbox or "-", outcome.status, outcome.error or "-", duration_ms,
         )
+        if outcome.hang_seconds is not None:
+            self.sandbox.faults.wait(outcome.hang_seconds)
+            self.drop_connection()
+            return
+        self.wfile.write(answer)
 
     def do_GET(self) -> None:  # noqa: N802
         if urlsplit(self.path).path.lower() != ENDPOINT_PATH:

@@ -35,6 +35,8 @@ class Outcome:
     account: str | None = None
     error: str | None = None
     injected: str | None = None
+    # Set for a hang or a dropped connection: wait this long (0 for a drop), then close without an answer.
+    hang_seconds: float | None = None
 
 
 def server_busy(back_off_ms: int) -> SoapFault:
@@ -61,9 +63,7 @@ def apply_faults(handler: Any, faults: Any, outcome: Outcome) -> bool:
         handler.send_plain(status, page)
         outcome.status = status
         return False
-    if decision.action == "hang":
-        faults.wait(decision.seconds)
-    handler.drop_connection()
+    outcome.hang_seconds = decision.seconds if decision.action == "hang" else 0.0
     outcome.status = 0
     return False
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from xml.parsers.expat import ErrorString
 from xml.sax.saxutils import escape, quoteattr
 
 from .versions import ServerProfile
@@ -78,7 +79,8 @@ def parse_request(body: bytes) -> SoapRequest:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
         line, column = exc.position
-        raise schema_error(f"The XML is not well formed: {exc.msg}.", line, column + 1) from None
+        reason = ErrorString(exc.code)
+        raise schema_error(f"The XML is not well formed: {reason}. Line {line}, position {column + 1}.", line, column + 1) from None
     if root.tag != f"{{{SOAP_NS}}}Envelope":
         raise schema_error(f"The root element '{root.tag}' is not a SOAP 1.1 Envelope.")
     soap_body = root.find(f"{{{SOAP_NS}}}Body")
