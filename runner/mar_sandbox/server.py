@@ -19,6 +19,7 @@ import secrets
 import shutil
 import ssl
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,7 @@ class Sandbox:
         )
         self.control_token = secrets.token_urlsafe(24)
         self._listeners: dict[str, Listener] = {}
+        self._stop_lock = threading.Lock()
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._apply_seed()
         self.started = False
@@ -107,13 +109,7 @@ class Sandbox:
             self._start_listener("login", self._handler("mar_sandbox.login", "make_handler_class"))
             self._start_listener("graph", self._handler("mar_sandbox.graph", "make_handler_class"))
             self._start_listener("control", self._control_handler())
-            ews = _load_ews_module()
-            if ews is not None:
-                next_port = self._ports["ews"]
-                for org in sorted(self.store.orgs):
-                    handler = ews.make_handler_class(self.context, org)
-                    self._start_listener(f"ews:{org}", handler, port=next_port)
-                    next_port = next_port + 1 if next_port else 0
+            self._start_ews_listeners()
         except BaseException:
             self.stop()
             raise
@@ -125,16 +121,20 @@ class Sandbox:
     def stop(self) -> None:
         """Stop every listener, end hanging responses and remove a temporary state directory."""
         self.faults.stopping.set()
-        for listener in self._listeners.values():
-            listener.stop()
-        self._listeners.clear()
-        self.context.urls.clear()
-        if self.started:
-            (self.state_dir / ENDPOINT_FILE).unlink(missing_ok=True)
-            log.info("sandbox stopped")
-        self.started = False
-        if self._own_state_dir:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
+        # The control API's shutdown calls this from a worker thread while
+        # the owner may call it too; the lock makes the second call a no-op.
+        with self._stop_lock:
+            listeners = list(self._listeners.values())
+            self._listeners.clear()
+            for listener in listeners:
+                listener.stop()
+            self.context.urls.clear()
+            if self.started:
+                (self.state_dir / ENDPOINT_FILE).unlink(missing_ok=True)
+                log.info("sandbox stopped")
+            self.started = False
+            if self._own_state_dir:
+                shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def __enter__(self) -> "Sandbox":
         return self.start()
@@ -197,9 +197,11 @@ class Sandbox:
         self.context.log.clear()
 
     def load_seed(self, seed: str | os.PathLike[str] | dict) -> None:
-        """Replace the seed and reset to it (EWS listeners stay as started)."""
+        """Replace the seed and reset to it; start an EWS listener for each organisation that has none yet."""
         self._seed = load_seed(seed)
         self.reset()
+        if self.started:
+            self._start_ews_listeners()
 
     def _apply_seed(self) -> None:
         populate(self.store, self._seed)
@@ -293,6 +295,19 @@ class Sandbox:
         listener.start()
         self._listeners[name] = listener
         self.context.urls[name] = f"https://{LOOPBACK}:{server.port}"
+
+    def _start_ews_listeners(self) -> None:
+        # With --ews-port N the organisations get N, N+1, ... in name order.
+        ews = _load_ews_module()
+        if ews is None:
+            return
+        for index, org in enumerate(sorted(self.store.orgs)):
+            if f"ews:{org}" in self._listeners:
+                continue
+            port = self._ports["ews"] + index if self._ports["ews"] else 0
+            self._start_listener(f"ews:{org}", ews.make_handler_class(self.context, org), port=port)
+        if self.started:
+            self._write_endpoint_file()
 
     def _write_endpoint_file(self) -> None:
         data = self.endpoints()
