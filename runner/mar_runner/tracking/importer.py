@@ -1,0 +1,274 @@
+"""Import of tracking logs into the index: streaming, incremental and transactional.
+
+Files are read line by line from where the last import stopped. Rows, the
+new reading position and the reader's open-message state are committed in
+one transaction every ``BATCH_LINES`` lines, so an import that is killed
+half-way leaves a consistent index and the next import resumes at the last
+commit. Bad lines (binary, not UTF-8, over-long, malformed) are counted and
+reported with file and line; they never stop the import.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
+from typing import Callable, Iterable, Protocol
+
+from mar_runner.i18n import _
+from mar_runner.tracking import files
+from mar_runner.tracking.asyncos.reader import AsyncOSReader
+from mar_runner.tracking.native import JsonLinesReader
+from mar_runner.tracking.problems import InputProblem
+from mar_runner.tracking.schema import ensure_schema
+from mar_runner.tracking.store import IndexWriter
+
+logger = logging.getLogger("mar.tracking")
+
+FORMATS = ("auto", "asyncos", "cef", "jsonl")
+BATCH_LINES = 50_000
+MAX_LINE_BYTES = 256 * 1024
+MAX_KEPT_PROBLEMS = 1000
+
+
+class LineReader(Protocol):
+    def feed(self, text: str) -> str | None: ...
+    def snapshot(self) -> object: ...
+    def restore(self, state: object) -> None: ...
+    def finish(self) -> None: ...
+
+
+@dataclass(slots=True)
+class FileSummary:
+    """What one import did with one file."""
+
+    path: str
+    format: str
+    first_line: int
+    last_line: int
+    resumed: bool
+    problems: int = 0
+    held_back: bool = False
+
+    @property
+    def lines_read(self) -> int:
+        return self.last_line - self.first_line
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What one import did: files, counts and the first problems found."""
+
+    files: list[FileSummary] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+    problem_count: int = 0
+    messages_written: int = 0
+    records: int = 0
+    verdict_lines: int = 0
+    ignored_lines: int = 0
+    unknown_recipients: int = 0
+
+    @property
+    def lines_read(self) -> int:
+        return sum(f.lines_read for f in self.files)
+
+    def add_problem(self, problem: InputProblem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_KEPT_PROBLEMS:
+            self.problems.append(problem)
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def detect_format(handle) -> str:
+    """Guess the format from the first non-blank lines: ``jsonl`` or ``asyncos`` (which reads CEF lines too)."""
+    position = handle.tell()
+    handle.seek(0)
+    try:
+        for _index in range(20):
+            raw = handle.readline(MAX_LINE_BYTES)
+            if not raw:
+                break
+            text = raw.strip()
+            if not text:
+                continue
+            if text.startswith(b"{"):
+                return "jsonl"
+            if b"CEF:" in text:
+                return "cef"
+            return "asyncos"
+        return "asyncos"
+    finally:
+        handle.seek(position)
+
+
+class _Run:
+    """State of one import run over several files."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        zone: tzinfo,
+        now: datetime,
+        progress: ProgressCallback | None,
+        total_bytes: int,
+    ) -> None:
+        self.conn = conn
+        self.summary = ImportSummary()
+        self.writer = IndexWriter(conn)
+        self.asyncos = AsyncOSReader(self.writer, zone=zone, now=now)
+        self.jsonl = JsonLinesReader(self.writer, zone)
+        self.progress = progress
+        self.total_bytes = total_bytes
+        self.done_bytes = 0
+
+    def reader_for(self, fmt: str) -> LineReader:
+        return self.jsonl if fmt == "jsonl" else self.asyncos
+
+    def commit(self, state: files.FileState | None, reader: LineReader | None) -> None:
+        """Write buffered rows and the file position in the open transaction, commit, and start the next one."""
+        self.writer.flush()
+        if state is not None and reader is not None:
+            state.open_state = reader.snapshot()
+            files.save(self.conn, state)
+        self.conn.execute("COMMIT")
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def read_file(self, path: str, fmt: str) -> None:
+        with open(path, "rb") as handle:
+            if fmt == "auto":
+                fmt = detect_format(handle)
+            state = files.locate(self.conn, handle, path, fmt)
+            size = os.fstat(handle.fileno()).st_size
+            reader = self.reader_for(state.format)
+            file_summary = FileSummary(
+                path=path,
+                format=state.format,
+                first_line=state.line_no,
+                last_line=state.line_no,
+                resumed=state.row_id is not None,
+            )
+            self.summary.files.append(file_summary)
+            if state.offset >= size:
+                self.done_bytes += size
+                return
+            if state.open_state is not None:
+                reader.restore(state.open_state)
+            handle.seek(state.offset)
+            self.done_bytes += state.offset
+            self._read_lines(handle, path, state, reader, file_summary)
+            self.commit(state, reader)
+
+    def _read_lines(self, handle, path, state, reader, file_summary) -> None:
+        batch_start = state.line_no
+        next_progress = self.done_bytes + (1 << 20)
+        while True:
+            raw = handle.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                break
+            consumed = len(raw)
+            line_no = state.line_no + 1
+            if consumed > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                # Skip the rest of an over-long line without holding it in memory.
+                while True:
+                    chunk = handle.readline(MAX_LINE_BYTES)
+                    consumed += len(chunk)
+                    if not chunk or chunk.endswith(b"\n"):
+                        break
+                problem = _("line longer than {limit} bytes").format(limit=MAX_LINE_BYTES)
+            else:
+                problem = self._feed(raw, reader)
+                if problem is not None and not raw.endswith(b"\n"):
+                    # A rejected last line without a line end may still be being
+                    # written: leave it for the next import instead of losing it.
+                    file_summary.held_back = True
+                    self.summary.add_problem(
+                        InputProblem(
+                            path,
+                            line_no,
+                            _("incomplete last line (no line end): {reason}; it is read again by the next import").format(
+                                reason=problem
+                            ),
+                        )
+                    )
+                    break
+            state.line_no = line_no
+            state.offset += consumed
+            self.done_bytes += consumed
+            if problem is not None:
+                file_summary.problems += 1
+                self.summary.add_problem(InputProblem(path, line_no, problem))
+            if line_no - batch_start >= BATCH_LINES:
+                self.commit(state, reader)
+                batch_start = line_no
+            if self.progress and self.done_bytes >= next_progress:
+                self.progress(self.done_bytes, self.total_bytes)
+                next_progress = self.done_bytes + (1 << 20)
+        file_summary.last_line = state.line_no
+
+    @staticmethod
+    def _feed(raw: bytes, reader: LineReader) -> str | None:
+        body = raw.rstrip(b"\r\n")
+        if b"\x00" in body:
+            return _("binary data (NUL byte) in a text log line")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return _("not UTF-8 text (invalid byte at column {column})").format(column=exc.start + 1)
+        return reader.feed(text)
+
+
+def import_paths(
+    conn: sqlite3.Connection,
+    paths: Iterable[str | os.PathLike[str]],
+    fmt: str = "auto",
+    *,
+    zone: tzinfo = timezone.utc,
+    now: datetime | None = None,
+    progress: ProgressCallback | None = None,
+) -> ImportSummary:
+    """Import tracking files into the index and return what was done.
+
+    ``fmt`` is one of FORMATS; ``auto`` detects it per file. ``zone`` is the
+    time zone of timestamps without one; ``now`` (default: the current time)
+    decides the year of syslog timestamps without a year. Raises OSError
+    when a file cannot be opened and ValueError for an unknown format;
+    everything committed before stays committed.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(
+            _("unknown format {value!r}: use one of {choices}").format(value=fmt, choices=", ".join(FORMATS))
+        )
+    ensure_schema(conn)
+    path_list = [os.fspath(p) for p in paths]
+    total = sum(os.path.getsize(p) for p in path_list if os.path.isfile(p))
+    run = _Run(conn, zone, now or datetime.now(timezone.utc), progress, total)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for path in path_list:
+            run.read_file(path, fmt)
+        run.asyncos.finish()
+        run.writer.flush()
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    summary = run.summary
+    summary.messages_written = run.writer.messages_written
+    summary.records = run.jsonl.records
+    summary.verdict_lines = run.asyncos.verdict_lines
+    summary.ignored_lines = run.asyncos.ignored_lines
+    summary.unknown_recipients = run.asyncos.unknown_recipients
+    if progress:
+        progress(total, total)
+    logger.info(
+        "imported %d lines from %d files: %d messages written, %d problems",
+        summary.lines_read,
+        len(summary.files),
+        summary.messages_written,
+        summary.problem_count,
+    )
+    return summary

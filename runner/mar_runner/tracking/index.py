@@ -1,0 +1,135 @@
+"""Read access to the tracking index: deliveries by SHA-256, Message-ID, MID or recipient."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Iterable
+
+from mar_runner.tracking.model import (
+    Attachment,
+    Delivery,
+    Recipient,
+    normalize_address,
+    normalize_message_id,
+)
+from mar_runner.tracking.schema import ensure_schema
+
+# SQLite limits the number of bound parameters per statement; stay well below it.
+_CHUNK = 500
+
+
+def _utc(epoch: float | None) -> datetime | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+def _chunks(values: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+class TrackingIndex:
+    """The tracking index stored in the shared database (tables ``trk_``)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        ensure_schema(conn)
+
+    def deliveries_by_sha256(self, sha256: str) -> list[Delivery]:
+        """Return every message that carried an attachment with this SHA-256, oldest first."""
+        return self.lookup(sha256=sha256)
+
+    def lookup(
+        self,
+        *,
+        sha256: str | None = None,
+        message_id: str | None = None,
+        mid: int | None = None,
+        recipient: str | None = None,
+    ) -> list[Delivery]:
+        """Return the messages matching every criterion given, oldest first.
+
+        Each Delivery carries all its recipients and attachments, not only the
+        ones that matched. ``message_id`` is compared after normalisation and
+        ``recipient`` without regard to case. Raises ValueError when no
+        criterion is given.
+        """
+        conditions: list[str] = []
+        params: list[object] = []
+        if sha256 is not None:
+            conditions.append("id IN (SELECT message FROM trk_attachments WHERE sha256 = ?)")
+            params.append(sha256.strip().lower())
+        if message_id is not None:
+            conditions.append("message_id = ?")
+            params.append(normalize_message_id(message_id))
+        if mid is not None:
+            conditions.append("id IN (SELECT message FROM trk_mids WHERE mid = ?)")
+            params.append(int(mid))
+        if recipient is not None:
+            conditions.append("id IN (SELECT message FROM trk_recipients WHERE address = ?)")
+            params.append(normalize_address(recipient))
+        if not conditions:
+            raise ValueError("lookup needs at least one of sha256, message_id, mid, recipient")
+        rows = self.conn.execute(
+            "SELECT id, message_key, source, message_id, message_id_raw, sender, subject, received_at "
+            "FROM trk_messages WHERE " + " AND ".join(conditions),
+            params,
+        ).fetchall()
+        return self._build(rows)
+
+    def count_messages(self) -> int:
+        """Return the number of messages in the index."""
+        return self.conn.execute("SELECT count(*) FROM trk_messages").fetchone()[0]
+
+    def _build(self, rows: list) -> list[Delivery]:
+        ids = [row[0] for row in rows]
+        mids: dict[int, list[int]] = defaultdict(list)
+        recipients: dict[int, list[Recipient]] = defaultdict(list)
+        attachments: dict[int, list[Attachment]] = defaultdict(list)
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for message, mid in self.conn.execute(
+                f"SELECT message, mid FROM trk_mids WHERE message IN ({marks}) ORDER BY mid", chunk
+            ):
+                mids[message].append(mid)
+            for message, mid, address, rid, policy, status, delivered_at in self.conn.execute(
+                "SELECT message, mid, address, rid, policy, status, delivered_at FROM trk_recipients "
+                f"WHERE message IN ({marks}) ORDER BY mid, rid, address",
+                chunk,
+            ):
+                recipients[message].append(
+                    Recipient(
+                        address=address,
+                        rid=rid,
+                        mid=None if mid < 0 else mid,
+                        policy=policy,
+                        status=status,
+                        delivered_at=_utc(delivered_at),
+                    )
+                )
+            for message, name, sha in self.conn.execute(
+                f"SELECT message, name, sha256 FROM trk_attachments WHERE message IN ({marks}) "
+                "ORDER BY name, sha256",
+                chunk,
+            ):
+                attachments[message].append(Attachment(name=name or None, sha256=sha or None))
+        deliveries = [
+            Delivery(
+                message_key=row[1],
+                mids=mids.get(row[0], []),
+                message_id=row[3],
+                message_id_raw=row[4],
+                sender=row[5],
+                subject=row[6],
+                received_at=_utc(row[7]),
+                attachments=attachments.get(row[0], []),
+                recipients=recipients.get(row[0], []),
+                source=row[2],
+            )
+            for row in rows
+        ]
+        deliveries.sort(key=lambda d: (d.received_at is None, d.received_at or 0, d.message_key))
+        return deliveries
