@@ -67,14 +67,15 @@ def load_private_key(text: str, passphrase: str | None) -> tuple[rsa.RSAPrivateK
             _("private_key is encrypted but private_key_passphrase is not set"),
             _("set private_key_passphrase, or give the key unencrypted"),
         )
-    password = passphrase.encode("utf-8") if (encrypted and passphrase) else None
-    try:
-        key = serialization.load_pem_private_key(text.encode("utf-8"), password=password)
-    except TypeError:
+    if passphrase and not encrypted:
+        # msal hands the passphrase to cryptography, which rejects it for a plain key.
         return None, (
             _("private_key is not encrypted but private_key_passphrase is set"),
             _("remove private_key_passphrase"),
         )
+    password = passphrase.encode("utf-8") if passphrase else None
+    try:
+        key = serialization.load_pem_private_key(text.encode("utf-8"), password=password)
     except UnsupportedAlgorithm:
         return None, (
             _("private_key is encrypted with an algorithm that cannot be read"),
