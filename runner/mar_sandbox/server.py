@@ -11,6 +11,7 @@ Typical use::
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 import logging
@@ -202,6 +203,12 @@ class Sandbox:
         self.reset()
         if self.started:
             self._start_ews_listeners()
+
+    def seed_copy(self) -> dict:
+        """Return a copy of the current seed, to change and pass to ``load_seed``."""
+        seed = copy.deepcopy(self._seed)
+        seed.pop("_base_dir", None)
+        return seed
 
     def _apply_seed(self) -> None:
         populate(self.store, self._seed)

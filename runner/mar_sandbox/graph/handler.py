@@ -110,13 +110,15 @@ def make_handler_class(context: SandboxContext) -> type:
                 response = Response(exc.status, exc.body(context.clock.now(), request_id, client_request_id), dict(exc.headers))
                 log.info("graph error %d %s operation=%s mailbox=%s", exc.status, exc.code, target.operation, target.mailbox or "-")
             headers = {"request-id": request_id, "client-request-id": client_request_id, **response.headers}
-            self._send(response, headers)
             error_code = response.body.get("error", {}).get("code") if isinstance(response.body, dict) and response.status >= 400 else None
+            # Logged before the answer goes out, so a client that reads the
+            # log right after its request finds the entry.
             context.log.record(
                 "graph", self.command, url.path, response.status,
                 mailbox=target.mailbox, operation=target.operation, app=caller.client_id if caller else None,
                 error=error_code, fault=fault, duration_ms=elapsed_ms(started),
             )
+            self._send(response, headers)
 
         def _mailbox_key(self, target: Target) -> str | None:
             if target.mailbox is None:

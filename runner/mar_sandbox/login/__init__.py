@@ -100,8 +100,8 @@ def make_handler_class(context: SandboxContext) -> type:
             if tenant is None:
                 self._answer_error(errors.tenant_not_found(tenant_key), "discovery", None, started)
                 return
-            self.send_json(200, openid_configuration(context.urls["login"], tenant.tenant_id))
             context.log.record("login", "GET", urlsplit(self.path).path, 200, operation="discovery", duration_ms=elapsed_ms(started))
+            self.send_json(200, openid_configuration(context.urls["login"], tenant.tenant_id))
 
         def _token(self, tenant_key: str, body: bytes, started: float) -> None:
             form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
@@ -125,6 +125,8 @@ def make_handler_class(context: SandboxContext) -> type:
                 lifetime=context.token_lifetime,
                 issuer=f"https://sts.windows.net/{tenant_id}/",
             )
+            log.info("token issued tenant=%s client_id=%s roles=%s", tenant_id, client_id, ",".join(sorted(roles)) or "-")
+            context.log.record("login", "POST", urlsplit(self.path).path, 200, operation="token", app=client_id, duration_ms=elapsed_ms(started))
             self.send_json(
                 200,
                 {
@@ -135,8 +137,6 @@ def make_handler_class(context: SandboxContext) -> type:
                 },
                 {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"},
             )
-            log.info("token issued tenant=%s client_id=%s roles=%s", tenant_id, client_id, ",".join(sorted(roles)) or "-")
-            context.log.record("login", "POST", urlsplit(self.path).path, 200, operation="token", app=client_id, duration_ms=elapsed_ms(started))
 
         def _check_token_request(self, tenant_key: str, form: dict[str, str]) -> tuple[list[str], str]:
             tenant = context.store.find_tenant(tenant_key)
@@ -179,11 +179,11 @@ def make_handler_class(context: SandboxContext) -> type:
             return sorted(app.roles), tenant.tenant_id
 
         def _answer_error(self, error: errors.AadError, operation: str, app: str | None, started: float) -> None:
-            self.send_json(error.status, error.body(context.clock.now()), {"Cache-Control": "no-store, no-cache"})
             log.info("login error AADSTS%d operation=%s client_id=%s", error.code, operation, app or "-")
             context.log.record(
                 "login", self.command, urlsplit(self.path).path, error.status,
                 operation=operation, app=app, error=f"AADSTS{error.code}", duration_ms=elapsed_ms(started),
             )
+            self.send_json(error.status, error.body(context.clock.now()), {"Cache-Control": "no-store, no-cache"})
 
     return LoginHandler
