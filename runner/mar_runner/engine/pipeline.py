@@ -213,11 +213,10 @@ class RecipientRunner:
 
     @staticmethod
     def _forward_error(error: BackendError) -> BackendError:
-        # Reasons that concern the profile stay as they are so a chain moves on;
-        # a rejection of the forward itself is reported as forward_failed.
-        if error.reason in ("message_too_large",) or error.reason in UNREACHABLE:
-            return error
-        if error.reason in ("permission_denied", "mailbox_not_found", "wrong_profile_type", "throttled"):
+        # A profile that cannot be reached keeps its reason, so a chain moves on and
+        # a transient failure is tried again; a rejected forward (for example no
+        # Mail.Send permission) is forward_failed, and the message stays.
+        if error.reason in UNREACHABLE or error.transient or error.reason == "message_too_large":
             return error
         return PermanentError("forward_failed", error.server_message, status=error.status)
 
