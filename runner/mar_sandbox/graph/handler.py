@@ -81,30 +81,31 @@ def make_handler_class(context: SandboxContext) -> type:
                 path = path[len("/v1.0") :]
                 caller = verify(self.headers.get("Authorization"))
                 target = classify(self.command, split_path(path))
-                decision = context.faults.decide("graph", mailbox=target.mailbox, operation=target.operation, app=caller.client_id)
-                if decision.delay:
-                    context.faults.wait(decision.delay)
-                if decision.action in ("hang", "drop"):
-                    context.log.record("graph", self.command, url.path, 0, mailbox=target.mailbox, operation=target.operation, app=caller.client_id, fault=decision.action, duration_ms=elapsed_ms(started))
-                    if decision.action == "hang":
-                        self.hang(decision.seconds, context.stopping)
+                # The request holds its (app, mailbox) slot while it waits out
+                # injected latency, as a slow request does on the real service.
+                with context.faults.slot("graph", caller.client_id, self._mailbox_key(target)) as over:
+                    if over is not None:
+                        fault = "concurrency"
+                        raise errors.throttled(over.retry_after, over.reason)
+                    decision = context.faults.decide("graph", mailbox=target.mailbox, operation=target.operation, app=caller.client_id)
+                    if decision.delay:
+                        context.faults.wait(decision.delay)
+                    if decision.action in ("hang", "drop"):
+                        context.log.record("graph", self.command, url.path, 0, mailbox=target.mailbox, operation=target.operation, app=caller.client_id, fault=decision.action, duration_ms=elapsed_ms(started))
+                        if decision.action == "hang":
+                            self.hang(decision.seconds, context.stopping)
+                        else:
+                            self.drop()
+                        return
+                    if decision.action == "throttle":
+                        fault = "throttle"
+                        raise errors.throttled(decision.retry_after, decision.reason)
+                    if decision.action == "server_error":
+                        fault = "server_error"
+                        raise errors.server_error(decision.status)
+                    if target.operation == "batch":
+                        response = self._batch(caller, body)
                     else:
-                        self.drop()
-                    return
-                if decision.action == "throttle":
-                    fault = "throttle"
-                    raise errors.throttled(decision.retry_after, decision.reason)
-                if decision.action == "server_error":
-                    fault = "server_error"
-                    raise errors.server_error(decision.status)
-                if target.operation == "batch":
-                    response = self._batch(caller, body)
-                else:
-                    mailbox_key = self._mailbox_key(target)
-                    with context.faults.slot("graph", caller.client_id, mailbox_key) as over:
-                        if over is not None:
-                            fault = "concurrency"
-                            raise errors.throttled(over.retry_after, over.reason)
                         response = api.handle(self.command, path, url.query, body, caller)
             except GraphError as exc:
                 response = Response(exc.status, exc.body(context.clock.now(), request_id, client_request_id), dict(exc.headers))
