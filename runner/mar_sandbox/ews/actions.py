@@ -7,7 +7,7 @@ import logging
 from .backend import DeleteMode, MailboxError
 from .items import find_message, item_error
 from .operation import OperationContext, invalid_request, operation, required_child
-from .soap import SoapFault, element, error_message, m, operation_response, success_message, t
+from .soap import element, invalid_attribute, error_message, m, operation_response, success_message, t
 
 log = logging.getLogger("mar_sandbox.ews")
 
@@ -18,23 +18,12 @@ MESSAGE_TOO_LARGE = "The message exceeds the maximum supported size., Size is la
 _DELETE_MODES: dict[str, DeleteMode] = {"HardDelete": "hard", "SoftDelete": "soft", "MoveToDeletedItems": "trash"}
 
 
-def _schema_enum_error(attribute: str, value: str) -> SoapFault:
-    violation = f"The '{attribute}' attribute is invalid - The value '{value}' is invalid according to its datatype."
-    return SoapFault(
-        "ErrorSchemaValidation",
-        "The request failed schema validation.",
-        fault_string=f"The request failed schema validation: {violation}",
-        schema_violation=(1, 1, violation),
-        with_version=False,
-    )
-
-
 @operation("DeleteItem")
 def delete_item(ctx: OperationContext) -> str:
     request = ctx.request.operation
     delete_type = request.get("DeleteType", "")
     if delete_type not in _DELETE_MODES:
-        raise _schema_enum_error("DeleteType", delete_type)
+        raise invalid_attribute("DeleteType", delete_type)
     responses = []
     for item_id in required_child(request, m("ItemIds"), "ItemIds"):
         address, message, code = find_message(ctx, item_id)
@@ -67,7 +56,7 @@ def create_item(ctx: OperationContext) -> str:
     request = ctx.request.operation
     disposition = request.get("MessageDisposition", "SaveOnly")
     if disposition not in ("SaveOnly", "SendOnly", "SendAndSaveCopy"):
-        raise _schema_enum_error("MessageDisposition", disposition)
+        raise invalid_attribute("MessageDisposition", disposition)
     items = required_child(request, m("Items"), "Items")
     responses = []
     for item in items:

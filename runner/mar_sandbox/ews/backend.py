@@ -25,12 +25,18 @@ class ServiceAccount:
     password: str
     can_impersonate: bool
     auth_methods: tuple[str, ...] = ("basic", "ntlm")
+    # Mail domains of the organisation, accepted in user principal names (user@domain).
+    upn_domains: tuple[str, ...] = ()
+
+    def user_principal_names(self) -> list[str]:
+        return [f"{self.username}@{domain}" for domain in (self.domain, *self.upn_domains) if domain]
 
     def matches(self, login: str) -> bool:
         """Tell whether a login name (DOMAIN\\user, user@domain or user) names this account."""
         login = login.strip().lower()
         user = self.username.lower()
-        candidates = {user, f"{self.domain.lower()}\\{user}", f"{user}@{self.domain.lower()}"}
+        candidates = {user, f"{self.domain.lower()}\\{user}"}
+        candidates.update(name.lower() for name in self.user_principal_names())
         return login in candidates
 
 
@@ -104,6 +110,10 @@ class MailboxBackend(Protocol):
     def service_account(self, login: str) -> ServiceAccount | None: ...
 
     def mailbox_location(self, address: str) -> MailboxLocation: ...
+
+    def locate(self, object_id: str) -> str | None:
+        """Return the address of the mailbox holding an item, folder or attachment id, or None."""
+        ...
 
     def folders(self, address: str) -> list[FolderInfo]: ...
 

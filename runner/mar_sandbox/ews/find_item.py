@@ -7,7 +7,7 @@ from .folders import FOLDER_NOT_FOUND, folder_targets
 from .item_xml import message_xml
 from .operation import OperationContext, operation, requested_fields, required_child
 from .restrictions import matches, validate
-from .soap import SoapFault, element, error_message, m, operation_response, success_message, t
+from .soap import element, invalid_attribute, error_message, m, operation_response, success_message, t
 
 
 def _sort(messages: list[MessageInfo], order) -> list[MessageInfo]:
@@ -29,14 +29,7 @@ def find_item(ctx: OperationContext) -> str:
     request = ctx.request.operation
     traversal = request.get("Traversal", "Shallow")
     if traversal not in ("Shallow", "SoftDeleted", "Associated"):
-        violation = f"The 'Traversal' attribute is invalid - The value '{traversal}' is invalid according to its datatype."
-        raise SoapFault(
-            "ErrorSchemaValidation",
-            "The request failed schema validation.",
-            fault_string=f"The request failed schema validation: {violation}",
-            schema_violation=(1, 1, violation),
-            with_version=False,
-        )
+        raise invalid_attribute("Traversal", traversal)
     base_shape, fields = requested_fields(request.find(m("ItemShape")))
     restriction_elem = request.find(m("Restriction"))
     restriction = restriction_elem[0] if restriction_elem is not None and len(restriction_elem) else None

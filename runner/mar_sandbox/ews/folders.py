@@ -5,9 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from . import ids
-from .backend import FolderInfo, MailboxError
+from .backend import FolderInfo
 from .operation import OperationContext, operation, required_child
-from .soap import element, error_message, m, operation_response, success_message, t
+from .soap import element, invalid_attribute, error_message, m, operation_response, success_message, t
 
 FOLDER_NOT_FOUND = "The specified folder could not be found in the store."
 
@@ -44,8 +44,8 @@ def folder_target(ctx: OperationContext, folder_id: ET.Element) -> tuple[str, st
             if folder.distinguished_id == wanted:
                 return address, folder.key
         return address, None
-    address = ctx.require_mailbox()
     wanted_id = folder_id.get("Id")
+    address = ctx.mailbox_for_id(wanted_id)
     if not ids.is_well_formed(wanted_id):
         return address, None
     if not any(folder.key == wanted_id for folder in _folders(ctx, address)):
@@ -58,10 +58,7 @@ def folder_targets(ctx: OperationContext, container: ET.Element) -> list[tuple[s
 
 
 def _folders(ctx: OperationContext, address: str) -> list[FolderInfo]:
-    try:
-        return ctx.backend.folders(address)
-    except MailboxError:
-        return []
+    return ctx.backend.folders(address)
 
 
 def _parent_change_key(by_key: dict[str, FolderInfo], folder: FolderInfo) -> str:
@@ -103,7 +100,7 @@ def find_folder(ctx: OperationContext) -> str:
     request = ctx.request.operation
     traversal = request.get("Traversal", "Shallow")
     if traversal not in ("Shallow", "Deep", "SoftDeleted"):
-        raise MailboxError("ErrorInvalidRequest", f"The Traversal value '{traversal}' is invalid.")
+        raise invalid_attribute("Traversal", traversal)
     parents = required_child(request, m("ParentFolderIds"), "ParentFolderIds")
     view = request.find(m("IndexedPageFolderView"))
     offset = int(view.get("Offset", "0")) if view is not None else 0

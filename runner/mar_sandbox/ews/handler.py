@@ -193,20 +193,48 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _read_body(self) -> bytes | None:
+        """Read the request body (Content-Length or chunked), or answer 411/400 and return None."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
         length_text = self.headers.get("Content-Length")
         if length_text is None:
-            self._send(411, b"", "text/html")
-            self.close_connection = True
+            self._reject(411)
             return None
         try:
             length = int(length_text)
         except ValueError:
             length = -1
         if length < 0 or length > MAX_BODY_BYTES:
-            self._send(400, b"", "text/html")
-            self.close_connection = True
+            self._reject(400)
             return None
         return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes | None:
+        chunks = []
+        total = 0
+        while True:
+            size_line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            try:
+                size = int(size_line, 16)
+            except ValueError:
+                self._reject(400)
+                return None
+            total += size
+            if total > MAX_BODY_BYTES:
+                self._reject(400)
+                return None
+            if size == 0:
+                # Skip the optional trailer up to the blank line.
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)
+
+    def _reject(self, status: int) -> None:
+        log.info("EWS request rejected with HTTP %d: invalid or missing body length", status)
+        self._send(status, b"", "text/html", {"Connection": "close"})
+        self.close_connection = True
 
     def _discard_body(self) -> None:
         try:

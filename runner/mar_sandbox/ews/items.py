@@ -16,8 +16,8 @@ INVALID_ID = "Id is malformed."
 
 def find_message(ctx: OperationContext, item_id: ET.Element) -> tuple[str, MessageInfo | None, str | None]:
     """Resolve an ItemId element to (mailbox, message, error code when it cannot be used)."""
-    address = ctx.require_mailbox()
     wanted_id = item_id.get("Id")
+    address = ctx.mailbox_for_id(wanted_id)
     if not ids.is_well_formed(wanted_id):
         return address, None, "ErrorInvalidIdMalformed"
     try:
@@ -53,10 +53,10 @@ def get_item(ctx: OperationContext) -> str:
 @operation("GetAttachment")
 def get_attachment(ctx: OperationContext) -> str:
     attachment_ids = required_child(ctx.request.operation, m("AttachmentIds"), "AttachmentIds")
-    address = ctx.require_mailbox()
     responses = []
     for attachment_id in attachment_ids.findall(t("AttachmentId")):
         wanted_id = attachment_id.get("Id") or ""
+        address = ctx.mailbox_for_id(wanted_id)
         if not ids.is_well_formed(wanted_id):
             responses.append(item_error("GetAttachment", "ErrorInvalidIdMalformed"))
             continue

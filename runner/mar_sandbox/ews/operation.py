@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .backend import MailboxBackend, ServiceAccount
-from .soap import SoapFault, SoapRequest, t
+from .soap import SoapFault, SoapRequest, schema_error, t
 
 
 @dataclass
@@ -19,13 +19,37 @@ class OperationContext:
     request: SoapRequest
     mailbox: str | None
 
-    def require_mailbox(self, explicit: str | None = None) -> str:
-        """Return the mailbox the request acts on: the impersonated one, else one named in an id."""
-        address = self.mailbox or explicit
-        if not address:
-            address = f"{self.account.username}@{self.account.domain}"
-        return address.lower()
+    def mailbox_for_id(self, object_id: str | None) -> str:
+        """Return the mailbox an item, folder or attachment id is read from.
 
+        Under impersonation that is the impersonated mailbox; with delegate access, the mailbox
+        holding the id (Exchange ids carry their mailbox).
+        """
+        if self.mailbox or not object_id:
+            return self.require_mailbox()
+        return self.require_mailbox(self.backend.locate(object_id))
+
+    def require_mailbox(self, explicit: str | None = None) -> str:
+        """Return the mailbox the request acts on: the impersonated one, else one named in a folder id.
+
+        Without impersonation the request uses delegate access, which the sandbox grants to the
+        accounts that hold the impersonation right.
+        """
+        if self.mailbox:
+            return self.mailbox
+        if not explicit:
+            names = self.account.user_principal_names()
+            explicit = names[-1] if names else self.account.username
+        address = explicit.lower()
+        if self.backend.mailbox_location(address) != "here":
+            raise SoapFault("ErrorNonExistentMailbox", NO_MAILBOX, values={"SmtpAddress": address})
+        if not self.account.can_impersonate:
+            raise SoapFault("ErrorAccessDenied", ACCESS_DENIED)
+        return address
+
+
+NO_MAILBOX = "The SMTP address has no mailbox associated with it."
+ACCESS_DENIED = "Access is denied. Check credentials and try again."
 
 Operation = Callable[[OperationContext], str]
 OPERATIONS: dict[str, Operation] = {}
@@ -50,15 +74,8 @@ def invalid_request(text: str) -> SoapFault:
 def required_child(parent: ET.Element, tag: str, label: str) -> ET.Element:
     child = parent.find(tag)
     if child is None:
-        raise SoapFault(
-            "ErrorSchemaValidation",
-            "The request failed schema validation.",
-            fault_string=f"The request failed schema validation: The element '{parent.tag.split('}')[-1]}' "
-            f"has incomplete content. List of possible elements expected: '{label}'.",
-            schema_violation=(1, 1, f"The element '{parent.tag.split('}')[-1]}' has incomplete content. "
-                              f"List of possible elements expected: '{label}'."),
-            with_version=False,
-        )
+        name = parent.tag.split("}")[-1]
+        raise schema_error(f"The element '{name}' has incomplete content. List of possible elements expected: '{label}'.")
     return child
 
 

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
 from .backend import MessageInfo
-from .soap import SoapFault, t
+from .soap import SoapFault, schema_error, t
 
 _COMPARISONS = {
     "IsEqualTo": lambda a, b: a == b,
@@ -108,13 +108,7 @@ def matches(node: ET.Element, message: MessageInfo) -> bool:
         if constant is None:
             raise unsupported_path(uri)
         return _COMPARISONS[name](_field_value(message, uri), _constant(uri, constant.get("Value") or ""))
-    raise SoapFault(
-        "ErrorSchemaValidation",
-        "The request failed schema validation.",
-        fault_string=f"The request failed schema validation: The element '{name}' is not a restriction.",
-        schema_violation=(1, 1, f"The element '{name}' is not a restriction."),
-        with_version=False,
-    )
+    raise schema_error(f"The element '{name}' is not a restriction.")
 
 
 def validate(node: ET.Element) -> None:

@@ -71,6 +71,11 @@ def schema_error(violation: str, line: int = 1, column: int = 1) -> SoapFault:
     )
 
 
+def invalid_attribute(attribute: str, value: str) -> SoapFault:
+    """Return the schema-validation fault for an attribute value outside its enumeration."""
+    return schema_error(f"The '{attribute}' attribute is invalid - The value '{value}' is invalid according to its datatype.")
+
+
 def parse_request(body: bytes) -> SoapRequest:
     """Parse a request envelope, raising the fault Exchange sends for XML it cannot read."""
     if b"<!DOCTYPE" in body[:2048].upper():

@@ -69,7 +69,14 @@ class StoreBackend:
             return []
         methods = self.auth_methods()
         return [
-            ServiceAccount(account.domain or org.netbios_domain, account.username, account.password, account.impersonation, methods)
+            ServiceAccount(
+                account.domain or org.netbios_domain,
+                account.username,
+                account.password,
+                account.impersonation,
+                methods,
+                tuple(org.domains),
+            )
             for account in org.service_accounts.values()
         ]
 
@@ -83,6 +90,19 @@ class StoreBackend:
         if mailbox.tenant_id:
             return "cloud"
         return "here" if mailbox.org == self.org_name else "other_org"
+
+    def locate(self, object_id: str) -> str | None:
+        address = self.store.locate_item(object_id) or self.store.locate_folder(object_id)
+        if address is not None:
+            return address
+        with self.store.lock:
+            for mailbox in self.store.mailboxes.values():
+                if mailbox.org != self.org_name:
+                    continue
+                for message in mailbox.messages.values():
+                    if any(attachment.id == object_id for attachment in message.attachments):
+                        return mailbox.address.lower()
+        return None
 
     def _require_here(self, address: str) -> None:
         if self.mailbox_location(address) != "here":

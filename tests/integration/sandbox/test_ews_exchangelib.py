@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime, timezone
 
 import pytest
-from exchangelib import BASIC, IMPERSONATION, NTLM, Account, Build, Configuration, Credentials, FailFast, Version
+from exchangelib import BASIC, DELEGATE, IMPERSONATION, NTLM, Account, Build, Configuration, Credentials, FailFast, Version
 from exchangelib.errors import ErrorItemNotFound
 from exchangelib.items import ForwardItem
 from exchangelib.properties import ReferenceItemId
@@ -75,6 +75,20 @@ SEED = {
             ],
         },
         {"address": "bob@corp.example", "onprem": "corp"},
+        {
+            "address": "archie@corp.example",
+            "onprem": "corp",
+            "archive": True,
+            "messages": [
+                {
+                    "internet_message_id": "<archived@evil.example>",
+                    "from": "eve@evil.example",
+                    "subject": "Archived",
+                    "received": "2025-06-01T09:00:00Z",
+                    "folder": "archiveinbox",
+                }
+            ],
+        },
         {"address": "old@legacy.example", "onprem": "legacy"},
         {"address": "new@modern.example", "onprem": "modern"},
         {"address": "carol@cloud.example", "tenant": TENANT},
@@ -104,15 +118,17 @@ def fresh_state(ews_sandbox):
     Protocol.clear_cache()
 
 
-def connect(sandbox, address="alice@corp.example", org="corp", auth=NTLM, version=None) -> Account:
+def connect(
+    sandbox, address="alice@corp.example", org="corp", auth=NTLM, version=None, username=None, access_type=IMPERSONATION
+) -> Account:
     config = Configuration(
         service_endpoint=sandbox.ews_url(org),
-        credentials=Credentials(f"{org.upper()}\\svc", "Secret-1"),
+        credentials=Credentials(username or f"{org.upper()}\\svc", "Secret-1"),
         auth_type=auth,
         version=version,
         retry_policy=FailFast(),
     )
-    return Account(address, access_type=IMPERSONATION, autodiscover=False, config=config)
+    return Account(address, access_type=access_type, autodiscover=False, config=config)
 
 
 def folder_messages(sandbox, address: str, well_known: str) -> list[dict]:
@@ -159,6 +175,26 @@ def test_walk_finds_message_in_subfolder(ews_sandbox, auth):
     assert item.parent_folder_id.id == projects["id"]
     assert item.sender.email_address == "eve@evil.example"
     assert item.has_attachments is True
+
+
+@pytest.mark.parametrize("auth", [NTLM, BASIC])
+def test_user_principal_name_login(ews_sandbox, auth):
+    account = connect(ews_sandbox, auth=auth, username="svc@corp.example")
+    assert account.inbox.total_count == 2
+
+
+def test_delegate_access(ews_sandbox):
+    account = connect(ews_sandbox, access_type=DELEGATE)
+    assert find_invoice(account).subject == "Invoice"
+    assert all(entry["mailbox"] is None for entry in ews_sandbox.request_log("ews"))
+
+
+def test_archive_walk(ews_sandbox):
+    account = connect(ews_sandbox, address="archie@corp.example")
+    in_mailbox = list(account.msg_folder_root.walk().filter(message_id="<archived@evil.example>"))
+    in_archive = list(account.archive_msg_folder_root.walk().filter(message_id="<archived@evil.example>"))
+    assert in_mailbox == []
+    assert [item.subject for item in in_archive] == ["Archived"]
 
 
 def test_walk_sends_folder_batch_and_deep_find(ews_sandbox):

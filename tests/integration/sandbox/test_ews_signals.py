@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import socket
+import ssl
 
 import pytest
 import requests
-from exchangelib import BASIC, IMPERSONATION, NTLM, Account, Build, Configuration, Credentials, FailFast, FaultTolerance, Version
+from exchangelib import BASIC, DELEGATE, IMPERSONATION, NTLM, Account, Build, Configuration, Credentials, FailFast, FaultTolerance, Version
 from exchangelib.errors import (
+    ErrorAccessDenied,
     ErrorImpersonateUserDenied,
     ErrorMessageSizeExceeded,
     ErrorNonExistentMailbox,
@@ -140,6 +143,20 @@ def test_impersonation_denied(ews_sandbox):
         connect(ews_sandbox, username="CORP\\reader", password="Secret-2").inbox.total_count
     assert str(raised.value) == "The account does not have permission to impersonate the requested user."
     assert last_entry(ews_sandbox)["error"] == "ErrorImpersonateUserDenied"
+
+
+def test_delegate_access_denied(ews_sandbox):
+    config = Configuration(
+        service_endpoint=ews_sandbox.ews_url("corp"),
+        credentials=Credentials("CORP\\reader", "Secret-2"),
+        auth_type=NTLM,
+        version=PINNED,
+        retry_policy=FailFast(),
+    )
+    account = Account("alice@corp.example", access_type=DELEGATE, autodiscover=False, config=config)
+    with pytest.raises(ErrorAccessDenied) as raised:
+        account.inbox.total_count
+    assert str(raised.value) == "Access is denied. Check credentials and try again."
 
 
 def test_impersonation_denied_during_version_guess(ews_sandbox):
@@ -322,11 +339,27 @@ def test_invalid_server_version_fault(ews_sandbox):
 
 
 def test_missing_content_length(ews_sandbox):
+    context = ssl.create_default_context(cafile=ews_sandbox.ca_file)
+    host, port = ews_sandbox.ews_host("corp").split(":")
+    connection = http.client.HTTPSConnection(host, int(port), context=context, timeout=10)
+    try:
+        connection.putrequest("POST", "/EWS/Exchange.asmx")
+        connection.putheader("Content-Type", "text/xml; charset=utf-8")
+        connection.endheaders()
+        response = connection.getresponse()
+    finally:
+        connection.close()
+    assert response.status == 411
+
+
+def test_chunked_request_accepted(ews_sandbox):
     def chunks():
-        yield b"<x/>"
+        yield b"not "
+        yield b"xml"
 
     response = post_raw(ews_sandbox, chunks())
-    assert response.status_code == 411
+    assert response.status_code == 500
+    assert "a:ErrorSchemaValidation" in response.text
 
 
 def test_unknown_path_not_found(ews_sandbox):
