@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mar_runner.i18n import N_, translate
+from functools import lru_cache
+
+from mar_runner.i18n import N_, current_language, translate
 
 COUNTER_LABELS = {
     "deleted": N_("Deleted"),
@@ -26,9 +28,16 @@ ACTION_LABELS = {
 RESULT_LABELS = {"success": N_("Success"), "failed": N_("Failed")}
 
 
+@lru_cache(maxsize=1024)
+def _translated(text: str, lang: str | None) -> str:
+    # A report of 10,000 recipients asks for the same few labels tens of
+    # thousands of times.
+    return translate(text, lang)
+
+
 def label(table: dict[str, str], code: str | None, lang: str | None = None) -> str:
     """Return the translated label of ``code`` in ``table``, or the code itself when unknown."""
     if not code:
         return "-"
     text = table.get(code)
-    return translate(text, lang) if text else code
+    return _translated(text, lang or current_language()) if text else code

@@ -8,7 +8,7 @@ from typing import Any
 COUNTER_NAMES = ("deleted", "forwarded", "forwarded_and_deleted", "failed", "in_progress", "skipped")
 
 
-@dataclass
+@dataclass(slots=True)
 class Counters:
     """Recipients per result; a recipient with several copies counts once."""
 
@@ -40,7 +40,7 @@ class Counters:
         return {name: getattr(self, name) for name in COUNTER_NAMES}
 
 
-@dataclass
+@dataclass(slots=True)
 class AttemptRow:
     """One try through one profile for one recipient."""
 
@@ -52,7 +52,7 @@ class AttemptRow:
     message: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class RecipientRow:
     """One recipient of one message, with its result and, on failure, the reason and fix."""
 
@@ -74,7 +74,7 @@ class RecipientRow:
     attempts: list[AttemptRow] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class MessageTrack:
     """One message carrying the file: its delivery and the recipients' remediation."""
 
@@ -87,7 +87,7 @@ class MessageTrack:
     recipients: list[RecipientRow] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class FileSection:
     """Everything the report shows for one SHA-256."""
 
@@ -106,7 +106,7 @@ class FileSection:
     messages: list[MessageTrack] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Report:
     """A remediation report for a period, optionally for one SHA-256."""
 
