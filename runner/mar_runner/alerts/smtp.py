@@ -8,7 +8,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-DEFAULT_PORT = 587
+# Defaults of mar_settings.alerts.smtp in the settings schema.
+DEFAULT_PORT = 25
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -23,8 +24,9 @@ def _recipients(value: Any) -> list[str]:
 
 
 def _tls_context(smtp: dict[str, Any]) -> ssl.SSLContext:
-    # The relay's CA comes from ca_certificate (PEM text) when given, else from
-    # the system store; SSL_CERT_FILE overrides the system store as in OpenSSL.
+    # The relay's certificate is verified against the system CA store, which
+    # SSL_CERT_FILE replaces as in OpenSSL. ca_certificate (PEM text) is not
+    # a configuration field; callers and tests may pass it directly.
     context = ssl.create_default_context()
     if smtp.get("ca_certificate"):
         context.load_verify_locations(cadata=smtp["ca_certificate"])
@@ -43,7 +45,7 @@ def send_alert_email(smtp: dict[str, Any], subject: str, body: str) -> None:
     if not host or not sender or not recipients:
         raise AlertDeliveryError("alert email not sent: alerts.smtp needs host, from and to")
     port = int(smtp.get("port") or DEFAULT_PORT)
-    starttls = smtp.get("starttls", True)
+    starttls = bool(smtp.get("starttls", False))
     username = smtp.get("username")
     if username and not starttls:
         raise AlertDeliveryError(

@@ -121,3 +121,11 @@ def start_relay(certificates: Certificates, *, username: str | None = None, pass
     )
     controller.start()
     return controller, mailbox
+
+
+def start_plain_relay():
+    """Start a relay on 127.0.0.1 without TLS or AUTH, as an internal relay on port 25 may be."""
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port(), ready_timeout=10)
+    controller.start()
+    return controller, mailbox

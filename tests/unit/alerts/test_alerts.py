@@ -213,3 +213,25 @@ def test_password_without_starttls_rejected():
 def test_incomplete_settings_rejected():
     with pytest.raises(AlertDeliveryError, match=r"^alert email not sent: alerts.smtp needs host, from and to$"):
         send_alert_email({"host": "127.0.0.1"}, "s", "b")
+
+
+def test_relay_ca_from_ssl_cert_file(relay, certificates, tmp_path, monkeypatch):
+    controller, mailbox = relay
+    ca_file = tmp_path / "relay-ca.pem"
+    ca_file.write_text(certificates.ca_pem)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    smtp = _smtp(controller, certificates)
+    del smtp["ca_certificate"]
+    send_alert_email(smtp, "subject", "body")
+    assert len(mailbox.messages) == 1
+
+
+def test_plain_relay_without_auth(certificates):
+    from .smtp_relay import start_plain_relay
+
+    controller, mailbox = start_plain_relay()
+    try:
+        send_alert_email({"host": "127.0.0.1", "port": controller.port, "from": "mar@example.com", "to": ["a@example.com"]}, "s", "b")
+    finally:
+        controller.stop()
+    assert len(mailbox.messages) == 1
