@@ -32,7 +32,7 @@ _USER_DIR: str | None = None
 
 
 class AuthenticationFailed(Exception):
-    """The credentials were missing or wrong; the caller answers 401 with these challenges."""
+    """Missing or wrong credentials; the caller sends 401 with these challenges."""
 
     def __init__(self, challenges: list[str]) -> None:
         super().__init__("authentication required")

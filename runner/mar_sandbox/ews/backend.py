@@ -134,7 +134,7 @@ class MailboxBackend(Protocol):
         comment: str,
         disposition: str,
     ) -> str | None:
-        """Forward a message as CreateItem's MessageDisposition says.
+        """Forward a message as CreateItem's MessageDisposition requests.
 
         SaveOnly stores a draft in Drafts and returns its key; SendOnly and SendAndSaveCopy
         send at once (the latter keeping a copy in Sent Items) and return None.

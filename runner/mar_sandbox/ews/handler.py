@@ -58,7 +58,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
-        # The answer is buffered and sent after the request is logged, so a client that reads the
+        # The response is buffered and sent after the request is logged, so a client that reads the
         # request log right after its call returns always finds the entry.
         connection_output = self.wfile
         self.wfile = io.BytesIO()
@@ -155,13 +155,13 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         outcome.error = fault.code
         return outcome
 
-    # Used by fault injection.
+    # Fault injection sends error pages and drops connections through these two methods.
 
     def send_plain(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self._send(status, body, "text/html", headers)
 
     def drop_connection(self) -> None:
-        """Close the connection without an answer."""
+        """Close the connection without sending a response."""
         self.close_connection = True
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -193,7 +193,7 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _read_body(self) -> bytes | None:
-        """Read the request body (Content-Length or chunked), or answer 411/400 and return None."""
+        """Read the request body (Content-Length or chunked), or send 411/400 and return None."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             return self._read_chunked()
         length_text = self.headers.get("Content-Length")

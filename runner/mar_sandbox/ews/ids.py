@@ -10,5 +10,5 @@ ID_PREFIX = "AAMk"
 
 
 def is_well_formed(value: str | None) -> bool:
-    """Tell whether a value could be an id the sandbox issued (Exchange answers ErrorInvalidIdMalformed otherwise)."""
+    """Tell whether a value could be an id the sandbox issued; Exchange returns ErrorInvalidIdMalformed for others."""
     return bool(value) and value.startswith(ID_PREFIX) and len(value) > len(ID_PREFIX)  # type: ignore[union-attr]

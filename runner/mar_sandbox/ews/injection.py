@@ -1,7 +1,7 @@
 """Fault injection for EWS requests, through the sandbox's shared fault rules.
 
 A throttle becomes the ErrorServerBusy fault with BackOffMilliseconds, as Exchange sends it when a
-caller exceeds its budget; server errors, hangs and dropped connections act on the HTTP connection.
+caller exceeds its budget. Server errors, hangs and dropped connections act on the HTTP connection.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ log = logging.getLogger("mar_sandbox.ews")
 
 SERVER_BUSY = "The server cannot service this request right now. Try again later."
 
-# What IIS sends for a 503 and a 500 outside the EWS application (exchangelib retries both).
+# Error pages IIS sends for a 503 and for a 500 outside the EWS application (exchangelib retries both).
 _ERROR_PAGES = {
     500: b"<html><head><title>Runtime Error</title></head><body><h1>Server Error in '/EWS' Application.</h1></body></html>",
     503: b"<html><head><title>Service Unavailable</title></head><body><h2>Service Unavailable</h2></body></html>",
@@ -27,7 +27,7 @@ _ERROR_PAGES = {
 
 @dataclass
 class Outcome:
-    """What the request log records about one EWS request."""
+    """The request log's record of one EWS request."""
 
     status: int = 0
     operation: str | None = None
@@ -35,7 +35,7 @@ class Outcome:
     account: str | None = None
     error: str | None = None
     injected: str | None = None
-    # Set for a hang or a dropped connection: wait this long (0 for a drop), then close without an answer.
+    # Seconds to wait before closing the connection without a response: set for a hang, 0 for a drop.
     hang_seconds: float | None = None
 
 
@@ -44,7 +44,7 @@ def server_busy(back_off_ms: int) -> SoapFault:
 
 
 def apply_faults(handler: Any, faults: Any, outcome: Outcome) -> bool:
-    """Apply the fault rules matching this request; return False when the request was answered (or dropped) here.
+    """Apply the fault rules matching this request; return False when the request must not run.
 
     Raises the ErrorServerBusy fault for a throttle.
     """

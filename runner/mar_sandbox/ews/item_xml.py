@@ -1,4 +1,4 @@
-"""Serialisation of messages and attachments in the fields exchangelib asks for."""
+"""Serialisation of messages and attachments with the fields exchangelib requests."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def attachment_xml(attachment: AttachmentInfo, with_content: bool) -> str:
 
 
 def message_xml(message: MessageInfo, base_shape: str, fields: set[str], folder_change_key: str = "") -> str:
-    """Serialise one message with the fields a shape asks for, in the schema's element order."""
+    """Serialise one message with the fields a shape requests, in the schema's element order."""
     wanted = set(fields)
     if base_shape in ("Default", "AllProperties"):
         wanted |= DEFAULT_FIELDS

@@ -1,4 +1,4 @@
-"""What every EWS operation receives, and the registry the handler dispatches through."""
+"""The request context every EWS operation receives, and the registry the handler dispatches through."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ def t(name: str) -> str:
 
 
 class SoapFault(Exception):
-    """An EWS error answered as a SOAP fault (HTTP 500) instead of a response message."""
+    """An EWS error sent as a SOAP fault (HTTP 500) instead of a response message."""
 
     def __init__(
         self,

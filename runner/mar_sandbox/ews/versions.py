@@ -21,7 +21,7 @@ _API_VERSIONS = (
 
 @dataclass(frozen=True)
 class ServerProfile:
-    """What one Exchange release reports in ServerVersionInfo and the newest request version it accepts."""
+    """The ServerVersionInfo one Exchange release reports, and the newest request version it accepts."""
 
     name: str
     build: tuple[int, int, int, int]
@@ -40,9 +40,9 @@ class ServerProfile:
         return _API_VERSIONS.index(requested) <= _API_VERSIONS.index(self.newest_api_version)
 
 
-# NOTE: build numbers are those of a late cumulative update of each release; the Version attribute
-# differs between cumulative updates on real servers (2016 and 2019 send dated strings such as
-# V2017_07_11, which exchangelib 5.6 replaces with the version it requested).
+# NOTE: build numbers are those of a late cumulative update of each release. The Version attribute
+# differs between cumulative updates on real servers. 2016 and 2019 send dated strings such as
+# V2017_07_11, which exchangelib 5.6 replaces with the version it requested.
 PROFILES = {
     "exchange2013": ServerProfile("exchange2013", (15, 0, 1497, 2), "Exchange2013_SP1", "Exchange2013_SP1"),
     "exchange2016": ServerProfile("exchange2016", (15, 1, 2507, 6), "V2017_07_11", "Exchange2016"),
