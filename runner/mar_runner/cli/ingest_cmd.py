@@ -12,6 +12,7 @@ import json
 import os
 import sys
 
+from mar_runner.cli.report_cmd import add_output_arguments, print_tracking
 from mar_runner.i18n import _
 from mar_runner.state import open_db, resolve_state_dir
 from mar_runner.tracking import FORMATS, ImportSummary, import_paths
@@ -57,9 +58,6 @@ def register(subparsers) -> None:
     parser.add_argument("--input-format", choices=KINDS, default="auto", help="kind of the files (default: detected per file)")
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     parser.set_defaults(func=run_verdicts)
-
-    # Imported here so that marctl import works even if the report package cannot be loaded.
-    from mar_runner.cli.report_cmd import add_output_arguments
 
     parser = subparsers.add_parser(
         "track",
@@ -236,8 +234,6 @@ def render_verdict_table(batch: VerdictBatch) -> str:
 # ------------------------------------------------------------------- track
 def run_track(args: argparse.Namespace) -> int:
     """Print the matching messages; return 0, 1 when nothing matched, 2 on invalid options."""
-    from mar_runner.cli.report_cmd import print_tracking
-
     return print_tracking(
         args, sha256=args.sha256, message_id=args.message_id, mid=args.mid, recipient=args.recipient
     )

@@ -8,8 +8,9 @@ because the names differ between API versions.
 
 from __future__ import annotations
 
+from mar_runner.i18n import _
 from mar_runner.verdicts.model import Verdict
-from mar_runner.verdicts.values import build, id_text
+from mar_runner.verdicts.values import VerdictValueError, build, id_text
 
 RETROSPECTIVE_DETECTION = 553648147
 FALSE_POSITIVE_RESTORE = 553648146
@@ -51,6 +52,12 @@ def verdict_from_event(item: dict, origin: str) -> Verdict | None:
         return None
     file_info = item.get("file") or {}
     identity = file_info.get("identity") or {}
+    if not identity.get("sha256"):
+        raise VerdictValueError(
+            _("Secure Endpoint event {event_type} has no file.identity.sha256, so no file can be matched").format(
+                event_type=event_type(item)
+            )
+        )
     observed = item.get("date")
     if not observed and item.get("timestamp") is not None:
         observed = float(item["timestamp"]) + int(item.get("timestamp_nanoseconds") or 0) / 1e9

@@ -19,7 +19,7 @@ from mar_runner.i18n import _
 from mar_runner.tracking.schemas import first_error
 from mar_runner.verdicts import endpoint
 from mar_runner.verdicts.model import Verdict
-from mar_runner.verdicts.values import VerdictValueError, build
+from mar_runner.verdicts.values import VerdictValueError, build, sha256_value, verdict_name
 
 SCHEMA = "verdict.schema.json"
 SOURCE = "file"
@@ -32,6 +32,9 @@ def from_record(record: object, origin: str) -> Verdict | None:
         return endpoint.verdict_from_event(record, origin)  # type: ignore[arg-type]
     if isinstance(record, dict):
         record = {k: v for k, v in record.items() if v not in ("", None) or k in ("sha256", "verdict")}
+        # The two required values get their own messages, which name the fix.
+        sha256_value(record.get("sha256"))
+        verdict_name(record.get("verdict"))
     problem = first_error(SCHEMA, record)
     if problem:
         raise VerdictValueError(_("invalid verdict record: {detail}").format(detail=problem))

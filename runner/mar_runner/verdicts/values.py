@@ -26,7 +26,11 @@ class VerdictValueError(ValueError):
 
 def verdict_name(value: object, field: str = "verdict") -> str:
     """Return the normalised verdict for MALICIOUS, Malware, clean, FILE UNKNOWN, ..."""
-    text = " ".join(str(value).split()).lower() if value is not None else ""
+    if value is None or value == "":
+        raise VerdictValueError(
+            _("missing {field}: use malicious, clean, unknown or suspicious").format(field=field)
+        )
+    text = " ".join(str(value).split()).lower()
     if text not in VERDICT_NAMES:
         raise VerdictValueError(
             _("invalid {field} {value!r}: use malicious, clean, unknown or suspicious").format(
@@ -38,7 +42,9 @@ def verdict_name(value: object, field: str = "verdict") -> str:
 
 def sha256_value(value: object) -> str:
     """Return a SHA-256 in lower case; raise VerdictValueError unless it is 64 hex digits."""
-    text = str(value).strip().lower() if value is not None else ""
+    if value is None or value == "":
+        raise VerdictValueError(_("missing sha256: give the 64 hexadecimal digits of the file's SHA-256"))
+    text = str(value).strip().lower()
     if not RE_SHA256.match(text):
         raise VerdictValueError(
             _("invalid sha256 {value!r}: give the 64 hexadecimal digits of the file's SHA-256").format(
