@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 DeleteMode = Literal["hard", "soft", "trash"]
-# "here": a mailbox of this organisation; "cloud": one in an Exchange Online tenant;
+# "here": a mailbox of this organisation; "migrated": one in an Exchange Online tenant whose
+# address is in one of this organisation's domains (hybrid); "cloud": any other one in a tenant;
 # "other_org": one of another on-premises organisation; "none": no such mailbox.
-MailboxLocation = Literal["here", "cloud", "other_org", "none"]
+MailboxLocation = Literal["here", "migrated", "cloud", "other_org", "none"]
 
 
 @dataclass(frozen=True)

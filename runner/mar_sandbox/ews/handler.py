@@ -25,6 +25,9 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 
 IMPERSONATION_DENIED = "The account does not have permission to impersonate the requested user."
 NO_MAILBOX = "The SMTP address has no mailbox associated with it."
+# Exchange's text for an address of its own domains whose mailbox moved to Exchange Online
+# (a remote mailbox in a hybrid deployment).
+NO_MAILBOX_GUID = "No mailbox with such guid."
 INVALID_VERSION = "The specified server version is invalid."
 INTERNAL_ERROR = "An internal server error occurred. The operation failed."
 
@@ -146,7 +149,10 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
     def _check_impersonation(self, account, mailbox: str) -> None:
         if not account.can_impersonate:
             raise SoapFault("ErrorImpersonateUserDenied", IMPERSONATION_DENIED)
-        if self.backend.mailbox_location(mailbox) != "here":
+        location = self.backend.mailbox_location(mailbox)
+        if location == "migrated":
+            raise SoapFault("ErrorNonExistentMailbox", NO_MAILBOX_GUID, values={"SmtpAddress": mailbox})
+        if location != "here":
             raise SoapFault("ErrorNonExistentMailbox", NO_MAILBOX, values={"SmtpAddress": mailbox})
 
     def _fault(self, profile: ServerProfile, fault: SoapFault, outcome: "Outcome") -> "Outcome":

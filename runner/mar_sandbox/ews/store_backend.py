@@ -88,6 +88,10 @@ class StoreBackend:
         if mailbox is None:
             return "none"
         if mailbox.tenant_id:
+            org = self._org()
+            domain = address.rsplit("@", 1)[-1].lower()
+            if org is not None and domain in (d.lower() for d in org.domains):
+                return "migrated"
             return "cloud"
         return "here" if mailbox.org == self.org_name else "other_org"
 

@@ -61,6 +61,7 @@ SEED = {
         {"address": "bob@corp.example", "onprem": "corp"},
         {"address": "dave@branch.example", "onprem": "branch"},
         {"address": "carol@cloud.example", "tenant": TENANT},
+        {"address": "moved@corp.example", "tenant": TENANT},
     ],
 }
 
@@ -174,6 +175,12 @@ def test_no_mailbox(ews_sandbox, address):
     with pytest.raises(ErrorNonExistentMailbox) as raised:
         connect(ews_sandbox, address=address).inbox.total_count
     assert str(raised.value) == NO_MAILBOX
+
+
+def test_migrated_mailbox(ews_sandbox):
+    with pytest.raises(ErrorNonExistentMailbox) as raised:
+        connect(ews_sandbox, address="moved@corp.example").inbox.total_count
+    assert str(raised.value) == "No mailbox with such guid."
 
 
 def test_wrong_host_certificate(ews_sandbox):
