@@ -133,7 +133,11 @@ def run_marctl(*args: str, cwd: str | os.PathLike[str] | None = None, env: dict 
     full_env = dict(os.environ)
     for var in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         full_env.pop(var, None)
-    full_env.update(env or {})
+    for name, value in (env or {}).items():
+        if value is None:
+            full_env.pop(name, None)  # None removes the variable
+        else:
+            full_env[name] = value
     return subprocess.run(
         [sys.executable, "-m", "mar_runner.cli.main", *args],
         cwd=cwd or REPO,
@@ -148,3 +152,31 @@ def run_marctl(*args: str, cwd: str | os.PathLike[str] | None = None, env: dict 
 def marctl():
     """The run_marctl helper, as a fixture."""
     return run_marctl
+
+
+@dataclass
+class Finished:
+    """Exit code and output of marctl run inside the test process."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def marctl_here(capsys, monkeypatch):
+    """Run marctl inside the test process from the repository root (faster; its ansible.cfg applies)."""
+    from mar_runner.cli.main import main
+
+    monkeypatch.chdir(REPO)
+
+    def run(*args: str) -> Finished:
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return Finished(code, out, err)
+
+    return run

@@ -9,7 +9,7 @@ import sys
 from mar_runner.config.issues import ERROR, WARNING, Issue
 from mar_runner.config.migrate import LEGACY_VAR
 from mar_runner.config.sources import Loaded, UsageError, load_paths
-from mar_runner.config.validate import validate_config
+from mar_runner.config.validate import CONFIG_VARS, validate_config
 from mar_runner.config.vault import VaultSetupError
 from mar_runner.i18n import _
 
@@ -49,7 +49,7 @@ def load_and_validate(args: argparse.Namespace) -> tuple[Loaded, list[Issue]]:
     """
     loaded = load_paths(args.paths, host=args.host, password_files=args.vault_password_file, vault_ids=args.vault_id)
     issues = list(loaded.issues)
-    if not any(var in loaded.config for var in ("mar_settings", "mar_account_profiles", LEGACY_VAR)) and not any(
+    if not any(var in loaded.config for var in CONFIG_VARS + (LEGACY_VAR,)) and not any(
         i.severity == ERROR for i in issues
     ):
         issues.append(

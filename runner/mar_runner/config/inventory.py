@@ -143,9 +143,8 @@ def _render_variable(collector: _Collector, templar: Templar, var: str, raw: Any
             rendered = to_native(templar.template(leaf))
         except AnsibleError as error:
             _set_in(value, path[1:], VaultValue("", 0, 0))
-            if _is_vault_error(error):
-                collector.loaded.source.unchecked.add(path)
-            else:
+            collector.loaded.source.unchecked.add(path)  # reported once here, not again by the rules
+            if not _is_vault_error(error):
                 file, line, column = collector.locate(path)
                 collector.loaded.issues.append(
                     Issue(_("cannot resolve template {text}: {error}").format(text=str(leaf), error=error.message), _("define the variable it uses or correct the expression"), file, line, column)

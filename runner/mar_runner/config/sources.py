@@ -195,9 +195,9 @@ def _template_standalone(collector: _Collector, variables: dict) -> None:
 
     for path, text in templates:
         result, problem = render(text, variables)
-        if problem == "vault":
+        if problem:
             collector.loaded.source.unchecked.add(path)
-        elif problem:
+        if problem and problem != "vault":
             file, line, column = collector.locate(path)
             collector.loaded.issues.append(
                 Issue(_("cannot resolve template {text}: {error}").format(text=text, error=problem), _("define the variable it uses or correct the expression"), file, line, column)

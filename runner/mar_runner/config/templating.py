@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ansible._internal._datatag._tags import TrustedAsTemplate
-from ansible.errors import AnsibleError
+from ansible.errors import AnsibleError, AnsibleUndefinedVariable
+from ansible.parsing.vault import AnsibleVaultError
 from ansible.module_utils._internal._datatag import AnsibleTagHelper
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
@@ -28,9 +29,16 @@ def to_native(value: Any) -> Any:
     return value
 
 
-def _is_vault_error(error: Exception) -> bool:
-    text = str(error).lower()
-    return "vault" in text or "undecryptable" in text or "decrypt" in text
+def _is_vault_error(error: BaseException) -> bool:
+    """Tell whether templating failed because a vault value could not be decrypted."""
+    current: BaseException | None = error
+    while current is not None:
+        if isinstance(current, AnsibleUndefinedVariable):
+            return False
+        if isinstance(current, AnsibleVaultError) or "undecryptable" in str(current).lower():
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def render(text: str, variables: dict, loader: DataLoader | None = None) -> tuple[Any, str | None]:
