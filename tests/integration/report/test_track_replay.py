@@ -124,3 +124,25 @@ def test_print_tracking_needs_criterion(replayed, capsys):
     args = argparse.Namespace(state_dir=str(replayed.state_dir), format="table", output_lang=None, output=None)
     assert print_tracking(args) == 2
     assert capsys.readouterr().err == "Give at least one of --mid, --message-id, --recipient or --sha256.\n"
+
+
+def test_marctl_track_command(replayed):
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "mar_runner.cli.main", "--state-dir", str(replayed.state_dir), "track", "--mid", "100", "--format", "json", "--lang", "ja"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    document = json.loads(completed.stdout)
+    assert document["lang"] == "ja"
+    assert [line["recipient"] for line in document["messages"][0]["attempts"]] == [
+        "bounced@example.com",
+        "gone@example.com",
+        "ok@example.com",
+        "user5@example.org",
+    ]
