@@ -13,7 +13,7 @@ fails is logged and never raises, so remediation goes on.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,37 @@ def _allowed(state_dir: Path | str | None, settings: dict[str, Any], alert: Aler
     return decision.send, decision.suppressed_before
 
 
+def _restorable(state_dir: Path | str, sha256: str) -> list[dict[str, Any]]:
+    """Return the recipients whose copy of the file was deleted or forwarded, from the stored outcomes."""
+    from mar_runner.engine.store import OutcomeStore
+
+    conn = open_db(state_dir)
+    try:
+        outcomes = OutcomeStore(conn).query(sha256=sha256)
+    finally:
+        conn.close()
+    return [
+        {
+            "recipient": outcome["recipient"],
+            "action": outcome.get("action"),
+            "message_id": outcome.get("message_id"),
+            "finished_at": outcome.get("finished_at"),
+            "folders": outcome.get("folders") or [],
+        }
+        for outcome in outcomes
+        if outcome.get("status") == "success" and not outcome.get("dry_run")
+    ]
+
+
+def _with_restorable(state_dir: Path | str | None, alert: Alert) -> Alert:
+    # The engine may leave the list out; the stored outcomes say what was done.
+    if alert.kind != "clean_after_remediation" or "restorable" in alert.details or not alert.sha256 or state_dir is None:
+        return alert
+    details = dict(alert.details)
+    details["restorable"] = _restorable(state_dir, alert.sha256)
+    return replace(alert, details=details)
+
+
 def _email(smtp: dict[str, Any], alert: Alert, suppressed_before: int) -> None:
     subject, body = compose(alert, suppressed_before)
     try:
@@ -95,6 +126,7 @@ def dispatch_alert(
         log.info("alert %s for profile=%s sha256=%s suppressed by the interval", alert.kind, alert.profile, alert.sha256)
         return False
 
+    alert = _with_restorable(state_dir, alert)
     level = logging.WARNING if alert.level == "warning" else logging.INFO
     fields: dict[str, Any] = {
         name: value for name, value in alert.details.items() if name not in _OWN_FIELDS and name != "restorable"

@@ -13,7 +13,7 @@ def _profile_unreachable(alert: Any) -> tuple[str, list[str]]:
     profile = escape_text(alert.profile or "-")
     subject = _("mailsec.mar: profile {profile} cannot reach its mailboxes").format(profile=profile)
     lines = [_("The profile {profile} could not reach Exchange.").format(profile=profile)]
-    diagnosis = alert.details.get("diagnosis")
+    diagnosis = alert.details.get("diagnosis") or alert.details.get("server_message")
     reason = describe_reason(alert.reason)
     if diagnosis:
         lines.append(_("Diagnosis: {text}").format(text=escape_text(diagnosis)))

@@ -235,3 +235,26 @@ def test_plain_relay_without_auth(certificates):
     finally:
         controller.stop()
     assert len(mailbox.messages) == 1
+
+
+def test_clean_verdict_restorable_from_outcomes(state_dir, relay, certificates):
+    from mar_runner.engine.outcome import Outcome
+    from mar_runner.engine.store import OutcomeStore
+    from mar_runner.state import open_db
+
+    conn = open_db(state_dir)
+    try:
+        done = Outcome(verdict_id="v1", sha256="d" * 64, recipient="alice@example.com", message_id="<m1@example.com>", action="forward_and_delete")
+        done.finish("success")
+        failed = Outcome(verdict_id="v1", sha256="d" * 64, recipient="bob@example.com", message_id="<m1@example.com>", action="forward_and_delete")
+        failed.finish("failed", "permission_denied")
+        OutcomeStore(conn).save(done)
+        OutcomeStore(conn).save(failed)
+    finally:
+        conn.close()
+    controller, mailbox = relay
+    alert = Alert(kind="clean_after_remediation", level="warning", reason="clean_after_remediation", sha256="d" * 64, details={"recipients": 1})
+    assert dispatch_alert(state_dir, {"alerts": {"smtp": _smtp(controller, certificates)}}, alert, now=T0) is True
+    body = email.message_from_bytes(mailbox.messages[0][2], policy=email.policy.default).get_content().replace("\r\n", "\n")
+    assert f"- alice@example.com: forward_and_delete of <m1@example.com> at {done.finished_at}\n" in body
+    assert "bob@example.com" not in body
