@@ -1,7 +1,8 @@
 """Certificates of the sandbox: its CA, the TLS server certificates, and app credentials for tests.
 
-Keys are RSA 2048 (fast enough to create per test session). Private key
-files are written with mode 0600.
+The CA and server keys are ECDSA P-256, which is quick to generate and to
+handshake with; app credentials are RSA 2048 because client assertions are
+signed with RS256 or PS256. Private key files are written with mode 0600.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 SERVER_NAMES = ("localhost", "127.0.0.1")
@@ -36,7 +37,11 @@ def _new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
+def _new_ec_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _key_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -57,7 +62,7 @@ def _now() -> dt.datetime:
 
 def create_ca(common_name: str = "mailsec.mar sandbox CA", days: int = 30) -> CertificateAuthority:
     """Create a self-signed CA certificate valid from one hour ago for ``days`` days."""
-    key = _new_key()
+    key = _new_ec_key()
     now = _now()
     cert = (
         x509.CertificateBuilder()
@@ -118,7 +123,7 @@ def issue_server_certificate(
     """Issue a TLS server certificate for DNS names and IP addresses; return (cert_pem, key_pem)."""
     ca_cert = x509.load_pem_x509_certificate(ca.cert_pem)
     ca_key = serialization.load_pem_private_key(ca.key_pem, password=None)
-    key = _new_key()
+    key = _new_ec_key()
     now = _now()
     alt_names: list[x509.GeneralName] = []
     for name in names:

@@ -267,17 +267,22 @@ class Sandbox:
         if self._ca is None:
             self._ca = create_ca()
         cert_pem, key_pem = issue_server_certificate(self._ca, SERVER_NAMES)
-        wrong_cert, wrong_key = issue_server_certificate(self._ca, (WRONG_SERVER_NAME,))
         (self.state_dir / "ca.pem").write_bytes(self._ca.cert_pem)
         write_private(self.state_dir / "ca-key.pem", self._ca.key_pem)
         (self.state_dir / "server.pem").write_bytes(cert_pem)
         write_private(self.state_dir / "server-key.pem", key_pem)
-        (self.state_dir / "wrong-host.pem").write_bytes(wrong_cert)
-        write_private(self.state_dir / "wrong-host-key.pem", wrong_key)
-        self._contexts = {
-            "right": self._ssl_context("server.pem", "server-key.pem"),
-            "wrong": self._ssl_context("wrong-host.pem", "wrong-host-key.pem"),
-        }
+        self._contexts = {"right": self._ssl_context("server.pem", "server-key.pem")}
+
+    def _wrong_context(self) -> ssl.SSLContext:
+        # Made on first use: most runs never inject a wrong certificate.
+        with self._stop_lock:
+            if "wrong" not in self._contexts:
+                assert self._ca is not None
+                wrong_cert, wrong_key = issue_server_certificate(self._ca, (WRONG_SERVER_NAME,))
+                (self.state_dir / "wrong-host.pem").write_bytes(wrong_cert)
+                write_private(self.state_dir / "wrong-host-key.pem", wrong_key)
+                self._contexts["wrong"] = self._ssl_context("wrong-host.pem", "wrong-host-key.pem")
+            return self._contexts["wrong"]
 
     def _ssl_context(self, cert: str, key: str) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -288,7 +293,7 @@ class Sandbox:
     def _context_chooser(self, service: str) -> Callable[[], ssl.SSLContext]:
         def choose() -> ssl.SSLContext:
             if self.faults.wrong_certificate(service):
-                return self._contexts["wrong"]
+                return self._wrong_context()
             return self._contexts["right"]
 
         return choose

@@ -105,7 +105,13 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A process that exited but was not reaped yet (its parent, the
+    # `up --detach` command, is gone) is a zombie: it no longer runs.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def _control(endpoints: dict, method: str, route: str) -> requests.Response:
