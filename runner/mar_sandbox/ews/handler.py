@@ -130,10 +130,11 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
                 )
             if request.name in MAILBOX_OPERATIONS and outcome.mailbox is not None:
                 self._check_impersonation(account, outcome.mailbox)
-            if self.sandbox is not None and not apply_faults(self, self.sandbox.faults, outcome):
-                return outcome
             context = OperationContext(self.backend, account, request, outcome.mailbox.lower() if outcome.mailbox else None)
+            # The in-flight slot covers injected latency too, as a slow server keeps the request open.
             with concurrency_slot(self.sandbox, outcome):
+                if self.sandbox is not None and not apply_faults(self, self.sandbox.faults, outcome):
+                    return outcome
                 content = handler(context)
         except MailboxError as exc:
             return self._fault(profile, SoapFault(exc.code, exc.message), outcome)

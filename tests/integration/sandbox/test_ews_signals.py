@@ -6,6 +6,8 @@ import base64
 import http.client
 import socket
 import ssl
+import threading
+import time
 
 import pytest
 import requests
@@ -98,6 +100,7 @@ def connect(
     retry_policy=None,
     endpoint=None,
     version=PINNED,
+    max_connections=None,
 ) -> Account:
     config = Configuration(
         service_endpoint=endpoint or sandbox.ews_url("corp"),
@@ -105,6 +108,7 @@ def connect(
         auth_type=auth,
         version=version,
         retry_policy=retry_policy or FailFast(),
+        max_connections=max_connections,
     )
     return Account(address, access_type=IMPERSONATION, autodiscover=False, config=config)
 
@@ -236,6 +240,47 @@ def test_server_busy_beyond_max_wait(ews_sandbox):
     with pytest.raises(RateLimitError) as raised:
         connect(ews_sandbox, retry_policy=FaultTolerance(max_wait=2)).inbox.total_count
     assert str(raised.value) == "Max timeout reached (gave up when asked to back off 30.000 seconds)"
+
+
+def test_rate_limit_server_busy(ews_sandbox):
+    ews_sandbox.set_rate_limit("ews", 2, 60, retry_after=4)
+    account = connect(ews_sandbox)
+    with pytest.raises(ErrorServerBusy) as raised:
+        for _ in range(3):
+            list(account.inbox.all().only("subject"))
+    assert raised.value.back_off == 4
+    assert last_entry(ews_sandbox)["error"] == "ErrorServerBusy"
+
+
+def test_concurrency_limit_server_busy(ews_sandbox):
+    ews_sandbox.set_concurrency_limit("ews", 1)
+    ews_sandbox.add_fault("latency", service="ews", operation="FindItem", delay=1.0, count=1)
+    account = connect(ews_sandbox, max_connections=2)
+    account.inbox.total_count  # resolves the folder before the two searches start
+    outcome = {}
+
+    def slow_search():
+        outcome["slow"] = len(list(account.inbox.all().only("subject")))
+
+    worker = threading.Thread(target=slow_search)
+    worker.start()
+    time.sleep(0.3)
+    with pytest.raises(ErrorServerBusy) as raised:
+        list(account.inbox.all().only("subject"))
+    worker.join(timeout=10)
+    assert outcome == {"slow": 1}
+    assert str(raised.value) == SERVER_BUSY
+    busy = [e for e in ews_sandbox.request_log("ews") if e["error"] == "ErrorServerBusy"]
+    assert [e["fault"] for e in busy] == ["concurrency"]
+
+
+def test_latency_delays_answer(ews_sandbox):
+    ews_sandbox.add_fault("latency", service="ews", operation="GetFolder", delay=0.3)
+    started = time.monotonic()
+    assert connect(ews_sandbox).inbox.total_count == 1
+    assert time.monotonic() - started >= 0.3
+    folder_calls = [e for e in ews_sandbox.request_log("ews") if e["operation"] == "GetFolder"]
+    assert all(e["duration_ms"] >= 300 for e in folder_calls)
 
 
 def test_http_503(ews_sandbox):
