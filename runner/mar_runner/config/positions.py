@@ -29,6 +29,7 @@ Path = tuple  # a path into the loaded data: keys and list indexes
 _YAML12_BOOLS = {"true", "false", "True", "False", "TRUE", "FALSE"}
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
 VAULT_TAG = "!vault"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,10 @@ class _Builder:
         if node.tag.startswith("!"):
             # Ansible's !unsafe: a string that is never templated.
             return node.value
-        value = self.loader.construct_object(node, deep=True)
+        if node.tag == _STR_TAG:
+            value = node.value  # the common case, without the constructor's overhead
+        else:
+            value = self.loader.construct_object(node, deep=True)
         if not node.style:  # plain scalar (libyaml reports '' and PyYAML None)
             text = node.value
             if isinstance(value, bool) and text not in _YAML12_BOOLS:

@@ -109,6 +109,9 @@ def _not_a(path: tuple, label: str, expected: str, value: Any) -> tuple[tuple, s
 
 
 def _item_errors(var: str, item: dict, label: str):
+    if var == "mar_domain_mappings":
+        yield from _mapping_errors(item, label)
+        return
     if var != "mar_account_profiles":
         yield from schema.iter_schema_errors(_ITEM_SCHEMAS[var], "", item, label)
         return
@@ -120,6 +123,33 @@ def _item_errors(var: str, item: dict, label: str):
             yield ("type",), _("'type' is '{value}', not one of the allowed values").format(value=kind), _("use one of: graph, ews"), kind
         return
     yield from schema.iter_schema_errors("account-profile.schema.json", f"#/$defs/{kind}", item, label)
+
+
+def _mapping_errors(item: dict, label: str):
+    """Schema errors of a domain mapping; the domain items are checked here, not by jsonschema.
+
+    A mapping may list thousands of domains, and jsonschema's per-item
+    descent costs about 0.1 ms each; the item rule (a non-empty string) is
+    simple enough to apply directly with the same messages.
+    """
+    domains = item.get("domains")
+    if isinstance(domains, list) and domains:
+        head = dict(item, domains=domains[:1])
+        yield from schema.iter_schema_errors(_ITEM_SCHEMAS["mar_domain_mappings"], "", head, label)
+        for index, domain in enumerate(domains[1:], start=1):
+            if not isinstance(domain, str):
+                yield (
+                    ("domains", index),
+                    _("'{field}' must be of type {expected}, not {actual}").format(
+                        field="domains", expected="string", actual=schema._type_name(domain)
+                    ),
+                    _("write a {expected} value").format(expected="string"),
+                    domain,
+                )
+            elif not domain:
+                yield ("domains", index), _("'{field}' is empty").format(field="domains"), _("give a value"), domain
+        return
+    yield from schema.iter_schema_errors(_ITEM_SCHEMAS["mar_domain_mappings"], "", item, label)
 
 
 def _yaml11_rule(path: tuple, text: str) -> tuple[str, str]:

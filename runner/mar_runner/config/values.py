@@ -93,10 +93,13 @@ def normalize_domain(text: str) -> str:
     value = text.strip().rstrip(".").lower()
     if value.startswith("*."):
         raise ValueError(f"wildcard domain {text!r}")
-    try:
-        ascii_form = value.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(f"invalid domain {text!r}") from None
+    if value.isascii():
+        ascii_form = value  # the IDNA codec is slow and changes nothing here
+    else:
+        try:
+            ascii_form = value.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"invalid domain {text!r}") from None
     labels = ascii_form.split(".")
     if len(labels) < 2 or not all(_HOSTNAME_LABEL.match(label) for label in labels):
         raise ValueError(f"invalid domain {text!r}")

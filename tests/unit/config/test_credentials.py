@@ -120,3 +120,21 @@ def test_empty_passphrase_counts_as_unset(app_keys, passphrase):
     assert problem_of(_encrypted(app_keys, b"s3cret"), passphrase)[0] == (
         "private_key is encrypted but private_key_passphrase is not set"
     )
+
+
+def test_damaged_key(app_keys):
+    numbers = app_keys.key.private_numbers()
+    broken = rsa.RSAPrivateNumbers(
+        p=numbers.p,
+        q=numbers.q,
+        d=numbers.d + 2,
+        dmp1=numbers.dmp1 + 2,
+        dmq1=numbers.dmq1,
+        iqmp=numbers.iqmp,
+        public_numbers=numbers.public_numbers,
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+    pem = broken.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    assert problem_of(pem.decode()) == (
+        "private_key is damaged: its parts do not form a working RSA key",
+        "export the key again from the certificate store",
+    )

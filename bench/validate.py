@@ -1,0 +1,115 @@
+"""Benchmark: validate a generated standalone config of 50 profiles, 5 chains and 10,000 domains.
+
+Run from the repository root:  .venv/bin/python bench/validate.py
+It prints the time of loading and validating the file inside this process
+(interpreter start-up and the generation of the file are not counted), the
+best of several runs, and exits 1 when that is 1 second or more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from mar_runner.config.sources import load_paths
+from mar_runner.config.validate import validate_config
+
+LIMIT_SECONDS = 1.0
+
+
+def generate(path: Path, profiles: int, chains: int, domains: int) -> None:
+    """Write the config: half graph profiles (one shared 2048-bit key), half ews, all domains mapped."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    lines = ["mar_settings:", "  max_attempts: 3", "  lookback: 30d", "mar_account_profiles:"]
+    names = []
+    for index in range(profiles):
+        name = f"p{index:03d}"
+        names.append(name)
+        if index % 2:
+            lines += [
+                f"  - name: {name}",
+                "    description: on-premises site",
+                "    type: ews",
+                f"    username: CORP\\svc-{index}",
+                "    password: secret",
+                f"    host: mail{index}.corp.example.com",
+            ]
+        else:
+            lines += [
+                f"  - name: {name}",
+                "    description: tenant",
+                "    type: graph",
+                f"    client_id: 00000000-0000-0000-0000-{index:012d}",
+                f"    tenant_id: tenant{index}.onmicrosoft.com",
+                "    thumbprint: r5IFynyIaVQ1WsM5hJdo66MUaXU=",
+                "    private_key: |",
+                textwrap.indent(key_pem.strip(), "      "),
+            ]
+    lines.append("mar_chained_profiles:")
+    for index in range(chains):
+        members = ", ".join(names[index * 10 : index * 10 + 10])
+        lines.append(f"  - {{name: chain{index}, profiles: [{members}]}}")
+    targets = names + [f"chain{index}" for index in range(chains)]
+    lines.append("mar_domain_mappings:")
+    per_target = -(-domains // len(targets))
+    for target_index, target in enumerate(targets):
+        first = target_index * per_target
+        chunk = [f"d{n}.example.com" for n in range(first, min(first + per_target, domains))]
+        if chunk:
+            lines.append(f"  - profile: {target}")
+            lines.append("    domains:")
+            lines += [f"      - {domain}" for domain in chunk]
+    lines += [
+        "mar_policies:",
+        "  - name: DEFAULT",
+        "    mailbox_auto_remediation: {action: forward_and_delete, forward_to: soc@example.com}",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def measure(path: Path, runs: int) -> tuple[float, int]:
+    best = float("inf")
+    count = -1
+    for _run in range(runs):
+        start = time.perf_counter()
+        loaded = load_paths([str(path)], password_files=[], vault_ids=[])
+        issues = loaded.issues + validate_config(loaded.config, loaded.source)
+        best = min(best, time.perf_counter() - start)
+        count = len(issues)
+    return best, count
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", type=int, default=50)
+    parser.add_argument("--chains", type=int, default=5)
+    parser.add_argument("--domains", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "config.yml"
+        generate(path, args.profiles, args.chains, args.domains)
+        size = path.stat().st_size
+        seconds, issues = measure(path, args.runs)
+    print(
+        f"validate: {args.profiles} profiles, {args.chains} chains, {args.domains} domains "
+        f"({size / 1024:.0f} KiB): best of {args.runs} runs {seconds:.3f} s, {issues} issue(s)"
+    )
+    if issues:
+        print("the generated config should be valid", file=sys.stderr)
+        return 1
+    return 0 if seconds < LIMIT_SECONDS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
