@@ -2,8 +2,9 @@
 
 Run from the repository root:  .venv/bin/python bench/validate.py
 It prints the time of loading and validating the file inside this process
-(interpreter start-up and the generation of the file are not counted), the
-best of several runs, and exits 1 when that is 1 second or more.
+(interpreter start-up and the generation of the file are not counted) for
+the first run, which also imports Ansible's modules, and the best of several
+runs, and exits 1 when the first run takes 1 second or more.
 """
 
 from __future__ import annotations
@@ -77,16 +78,17 @@ def generate(path: Path, profiles: int, chains: int, domains: int) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def measure(path: Path, runs: int) -> tuple[float, int]:
-    best = float("inf")
+def measure(path: Path, runs: int) -> tuple[float, float, int]:
+    """Return the first run's time (it imports Ansible's modules), the best time and the issue count."""
+    times = []
     count = -1
     for _run in range(runs):
         start = time.perf_counter()
         loaded = load_paths([str(path)], password_files=[], vault_ids=[])
         issues = loaded.issues + validate_config(loaded.config, loaded.source)
-        best = min(best, time.perf_counter() - start)
+        times.append(time.perf_counter() - start)
         count = len(issues)
-    return best, count
+    return times[0], min(times), count
 
 
 def main() -> int:
@@ -100,15 +102,16 @@ def main() -> int:
         path = Path(directory) / "config.yml"
         generate(path, args.profiles, args.chains, args.domains)
         size = path.stat().st_size
-        seconds, issues = measure(path, args.runs)
+        first, seconds, issues = measure(path, args.runs)
     print(
         f"validate: {args.profiles} profiles, {args.chains} chains, {args.domains} domains "
-        f"({size / 1024:.0f} KiB): best of {args.runs} runs {seconds:.3f} s, {issues} issue(s)"
+        f"({size / 1024:.0f} KiB): first run {first:.3f} s, best of {args.runs} runs {seconds:.3f} s, "
+        f"{issues} issue(s)"
     )
     if issues:
         print("the generated config should be valid", file=sys.stderr)
         return 1
-    return 0 if seconds < LIMIT_SECONDS else 1
+    return 0 if first < LIMIT_SECONDS else 1
 
 
 if __name__ == "__main__":
