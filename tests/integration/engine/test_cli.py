@@ -27,6 +27,7 @@ def declared_config(sandbox, app, action="forward_and_delete") -> dict:
              "test_address": "alice@example.com"},
             {"name": "onprem", "description": "sandbox Exchange", "type": "ews", "username": "CORP\\svc-mar",
              "password": "Corp-Pass-1", "host": sandbox.ews_host("corp"), "ca_certificate": ca,
+             "version": "exchange2016",
              "test_address": "carol@corp.example.com"},
         ],
         "mar_chained_profiles": [],
