@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
@@ -53,7 +54,8 @@ class Target:
 
 
 def split_path(path: str) -> list[str]:
-    return [unquote(p) for p in path.strip("/").split("/") if p]
+    parts = [p for p in path.strip("/").split("/") if p]
+    return [unquote(p) for p in parts] if "%" in path else parts
 
 
 def classify(method: str, segments: list[str]) -> Target:
@@ -77,6 +79,11 @@ def classify(method: str, segments: list[str]) -> Target:
         names = {"permanentdelete": "permanent_delete", "move": "move", "forward": "forward", "createforward": "create_forward", "send": "send"}
         return Target(mailbox, names.get(rest[2], "other"))
     return Target(mailbox, "other")
+
+
+@lru_cache(maxsize=8192)
+def _quote(text: str) -> str:
+    return quote(text)
 
 
 class GraphApi:
@@ -202,11 +209,11 @@ class GraphApi:
         query = parse_query(raw_query, collection=True)
         if folder_ref is None:
             messages = self.store.list_messages(mailbox.address, area=AREA_IPM, predicate=query.predicate)
-            context_path = f"users('{quote(user)}')/messages"
+            context_path = f"users('{_quote(user)}')/messages"
         else:
             folder = self._folder(mailbox, folder_ref)
             messages = self.store.list_messages(mailbox.address, [folder.id], predicate=query.predicate)
-            context_path = f"users('{quote(user)}')/mailFolders('{folder_ref}')/messages"
+            context_path = f"users('{_quote(user)}')/mailFolders('{folder_ref}')/messages"
         if query.order:
             messages = apply_order(messages, query.order)
         page = messages[query.skip : query.skip + query.top]
@@ -233,7 +240,7 @@ class GraphApi:
             return Response(
                 200,
                 {
-                    "@odata.context": f"{base}/v1.0/$metadata#users('{quote(mailbox.address)}')/messages('{item_id}')/attachments",
+                    "@odata.context": f"{base}/v1.0/$metadata#users('{_quote(mailbox.address)}')/messages('{item_id}')/attachments",
                     "value": [attachment_json(a) for a in message.attachments],
                 },
             )
