@@ -58,7 +58,7 @@ def folder_targets(ctx: OperationContext, container: ET.Element) -> list[tuple[s
 
 
 def _folders(ctx: OperationContext, address: str) -> list[FolderInfo]:
-    return ctx.backend.folders(address)
+    return ctx.folders(address)
 
 
 def _parent_change_key(by_key: dict[str, FolderInfo], folder: FolderInfo) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .backend import MailboxBackend, ServiceAccount
+from .backend import FolderInfo, MailboxBackend, ServiceAccount
 from .soap import SoapFault, SoapRequest, schema_error, t
 
 
@@ -18,6 +18,13 @@ class OperationContext:
     account: ServiceAccount
     request: SoapRequest
     mailbox: str | None
+    _folder_cache: dict[str, list[FolderInfo]] = field(default_factory=dict, repr=False)
+
+    def folders(self, address: str) -> list[FolderInfo]:
+        """Return a mailbox's folders, read once per request (a GetFolder may name about 30 of them)."""
+        if address not in self._folder_cache:
+            self._folder_cache[address] = self.backend.folders(address)
+        return self._folder_cache[address]
 
     def mailbox_for_id(self, object_id: str | None) -> str:
         """Return the mailbox an item, folder or attachment id is read from.
