@@ -94,7 +94,8 @@ def _tokenize(text: str) -> list[_Token]:
             break
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
-            raise invalid_filter(f"Syntax error at position {position} in '{text}'.")
+            start = len(text) - len(text[position:].lstrip())
+            raise invalid_filter(f"Syntax error at position {start} in '{text}'.")
         kind = match.lastgroup or ""
         tokens.append(_Token(kind, match.group(kind), match.start(kind)))
         position = match.end()
