@@ -31,6 +31,7 @@ def generate(path: Path, profiles: int, chains: int, domains: int) -> None:
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
+
     lines = ["mar_settings:", "  max_attempts: 3", "  lookback: 30d", "mar_account_profiles:"]
     names = []
     for index in range(profiles):
@@ -56,10 +57,12 @@ def generate(path: Path, profiles: int, chains: int, domains: int) -> None:
                 "    private_key: |",
                 textwrap.indent(key_pem.strip(), "      "),
             ]
+
     lines.append("mar_chained_profiles:")
     for index in range(chains):
         members = ", ".join(names[index * 10 : index * 10 + 10])
         lines.append(f"  - {{name: chain{index}, profiles: [{members}]}}")
+
     targets = names + [f"chain{index}" for index in range(chains)]
     lines.append("mar_domain_mappings:")
     per_target = -(-domains // len(targets))
@@ -70,6 +73,7 @@ def generate(path: Path, profiles: int, chains: int, domains: int) -> None:
             lines.append(f"  - profile: {target}")
             lines.append("    domains:")
             lines += [f"      - {domain}" for domain in chunk]
+
     lines += [
         "mar_policies:",
         "  - name: DEFAULT",

@@ -61,7 +61,7 @@ def register(subparsers) -> None:
     history.set_defaults(func=run_history)
 
     migration = commands.add_parser("migrate", help="turn mar_legacy_office365 into a profile mapped to ALL")
-    migration.add_argument("path", metavar="FILE", help="YAML file that holds mar_legacy_office365")
+    migration.add_argument("path", metavar="FILE", help="YAML file that contains mar_legacy_office365")
     migration.set_defaults(func=run_migrate)
 
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), EXIT_USAGE)[1])
@@ -80,7 +80,7 @@ def _declared(args: argparse.Namespace) -> dict | None:
         print(_("the configuration is invalid and was not applied"), file=sys.stderr)
         return None
     if loaded.source.unchecked:
-        print(_("the configuration holds vault values that were not decrypted; give a vault password to apply it"), file=sys.stderr)
+        print(_("the configuration contains vault values that were not decrypted; give a vault password to apply it"), file=sys.stderr)
         return None
     return loaded.config
 

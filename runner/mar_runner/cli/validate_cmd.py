@@ -82,9 +82,11 @@ def run(args: argparse.Namespace) -> int:
     except (UsageError, VaultSetupError) as error:
         print(_("marctl validate: {error}").format(error=error), file=sys.stderr)
         return EXIT_USAGE
+
     errors = [i for i in issues if i.severity == ERROR]
     warnings = [i for i in issues if i.severity == WARNING]
     failed = bool(errors) or (args.strict and bool(warnings))
+
     if args.format == "json":
         print(
             json.dumps(
@@ -99,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return EXIT_INVALID if failed else EXIT_OK
+
     for issue in issues:
         print(issue.format())
     where = ", ".join(args.paths)

@@ -46,7 +46,7 @@ def _looks_like_pfx(text: str) -> bool:
 
 
 def load_private_key(text: str, passphrase: str | None) -> tuple[rsa.RSAPrivateKey | None, Problem | None]:
-    """Load a PEM RSA private key of at least 2048 bits, or say what the value is instead."""
+    """Load a PEM RSA private key of at least 2048 bits, or return a problem naming what the value is instead."""
     if "PRIVATE KEY-----" not in text:
         if "-----BEGIN CERTIFICATE-----" in text:
             return None, (

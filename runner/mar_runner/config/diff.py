@@ -1,8 +1,8 @@
 """Keyed, minimal differences between two normalised configurations.
 
 Objects are matched by their key (see ``KINDS``), never by list position, so
-reordering profiles, chains or mappings is not a change; policy order is,
-because the first matching policy wins. Secret fields never appear with a
+reordering profiles, chains or mappings is not a change. Reordering policies
+is a change, because the first matching policy wins. Secret fields never appear with a
 value: a diff shows ``<set>``, ``<changed>`` or ``<unset>``.
 """
 

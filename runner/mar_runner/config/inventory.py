@@ -53,7 +53,7 @@ def inventory_sources(inventory: str) -> list[str]:
 
     Ansible's own rules apply (hidden files, group_vars, host_vars and the
     ignored extensions are skipped); the ``sandbox`` folder is skipped too,
-    because it holds demo certificates and logs that no inventory plugin reads.
+    because it contains demo certificates and logs that no inventory plugin reads.
     """
     from ansible.inventory.manager import IGNORED
 

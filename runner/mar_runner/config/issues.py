@@ -12,7 +12,7 @@ WARNING = "warning"
 
 @dataclass(frozen=True)
 class Issue:
-    """One finding. ``rule`` says what is wrong and ``fix`` what to do; both are translated text."""
+    """One finding. ``rule`` states what is wrong and ``fix`` what to do, both as translated text."""
 
     rule: str
     fix: str = ""

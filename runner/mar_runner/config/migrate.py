@@ -19,11 +19,11 @@ LEGACY_FIELDS = ("client_id", "tenant_id", "thumbprint", "private_key")
 
 
 class MigrationError(ValueError):
-    """The legacy variable cannot be migrated as it stands."""
+    """The legacy variable is incomplete or conflicts with an existing profile."""
 
 
 def migrate(variables: dict) -> tuple[dict, str]:
-    """Return the new variables (legacy removed) and the message that says what was done.
+    """Return the new variables (legacy removed) and the message that reports what was done.
 
     Values are copied as written, so ``{{ vault_x }}`` references and
     ``!vault`` values stay as they are and no secret is decrypted.

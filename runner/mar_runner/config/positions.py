@@ -1,10 +1,10 @@
 """YAML loading that keeps the line and column of every value and rejects the YAML traps.
 
 The traps are inputs that YAML 1.1 (PyYAML, Ansible) reads as something other
-than what the author meant: duplicate keys (the last one silently wins),
-``no``/``off``/``yes`` read as booleans, ``*.example.com`` read as an alias,
-a plain scalar starting with ``@`` (a reserved indicator) and ``010`` read as
-octal 8. ``!vault`` values are kept as :class:`VaultValue` so the caller
+than what the author meant. Duplicate keys: the last one silently wins.
+``no``/``off``/``yes`` become booleans, ``*.example.com`` an alias, and
+``010`` octal 8. A plain scalar starting with ``@`` (a reserved indicator)
+is a syntax error. ``!vault`` values are kept as :class:`VaultValue` so the caller
 decrypts them or reports them as unchecked; ciphertext never becomes a value.
 """
 

@@ -134,6 +134,12 @@ def check_graph_profile(var: str, index: int, item: dict, name: str) -> Iterator
                 _("tenant_id '{value}' is neither a GUID nor a domain").format(value=tenant_id),
                 _("copy the Directory (tenant) ID, or give a verified domain such as contoso.onmicrosoft.com"),
             )
+    yield from _check_key_and_certificate(base, item, name)
+    yield from _check_ca(base, item, name)
+
+
+def _check_key_and_certificate(base: tuple, item: dict, name: str) -> Iterator[Finding]:
+    """Thumbprint form, private key, and their agreement with the certificate when one is given."""
     thumbprint = None
     text = _str(item, "thumbprint")
     if text:
@@ -174,7 +180,6 @@ def check_graph_profile(var: str, index: int, item: dict, name: str) -> Iterator
                     _("thumbprint is not the thumbprint of certificate (its SHA-1 thumbprint is {sha1})").format(sha1=sha1),
                     _("copy the thumbprint shown for this certificate in the app registration"),
                 )
-    yield from _check_ca(base, item, name)
 
 
 def _check_ca(base: tuple, item: dict, name: str) -> Iterator[Finding]:

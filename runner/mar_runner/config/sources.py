@@ -1,11 +1,11 @@
 """Reading the configuration for ``marctl validate``: standalone files or an inventory folder.
 
-Standalone files are parsed with the position-keeping loader; an inventory
+Standalone files are parsed with the position-keeping loader. An inventory
 folder is read through Ansible's own InventoryManager, VariableManager and
-DataLoader (inventory files are trusted templates, as in a playbook run) and
-every variable file is also parsed with the position-keeping loader, so the
-YAML traps are caught and each value maps back to its file, line and column
-through the origin Ansible records for it.
+DataLoader, which treat inventory files as trusted templates as in a playbook
+run. Every variable file is also parsed with the position-keeping loader, so
+the YAML traps are caught, and each variable maps back to its file through
+the origin Ansible records for it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Validation of a loaded configuration: JSON Schema per object, then the cross-object rules.
 
-``validate_config(config)`` is what the Ansible modules call with their
-arguments; ``marctl validate`` calls it with a :class:`SourceMap` that places
-every issue at its file, line and column.
+The Ansible modules call ``validate_config(config)`` with their arguments.
+``marctl validate`` also passes a :class:`SourceMap`, which places every
+issue at its file, line and column.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class SourceMap:
     ``locate(path)`` returns (file, line, column) of a path such as
     ``("mar_account_profiles", 0, "client_id")``; ``yaml11(path)`` returns the
     source text when a plain ``yes``/``no``/``on``/``off`` became a boolean
-    there; ``unchecked`` holds the paths of vault values that were not
+    there; ``unchecked`` contains the paths of vault values that were not
     decrypted, which are left out of every check.
     """
 
@@ -129,8 +129,8 @@ def _mapping_errors(item: dict, label: str):
     """Schema errors of a domain mapping; the domain items are checked here, not by jsonschema.
 
     A mapping may list thousands of domains, and jsonschema's per-item
-    descent costs about 0.1 ms each; the item rule (a non-empty string) is
-    simple enough to apply directly with the same messages.
+    descent costs about 0.1 ms each. The item rule (a non-empty string) is
+    simple, so it is applied here with the same messages.
     """
     domains = item.get("domains")
     if isinstance(domains, list) and domains:

@@ -67,8 +67,8 @@ def load_secrets(password_files: list[str] | None = None, vault_ids: list[str] |
 def activate(secrets: list) -> None:
     """Make ``secrets`` the ones Ansible's lazily decrypted values use in this process.
 
-    Ansible allows initialising the context once per process; marctl validates
-    once per process, while tests and the Ansible modules may call again, so
+    Ansible allows initialising the context once per process. Tests and the
+    Ansible modules may load configurations more than once in one process, so
     the current context is replaced directly.
     """
     # NOTE: private attribute of ansible-core 2.19; re-check on upgrade.

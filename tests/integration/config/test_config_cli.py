@@ -75,7 +75,7 @@ def test_apply_refuses_unchecked_vault_values(marctl, tmp_path):
     result = marctl("--state-dir", str(state), "config", "apply", str(REPO / "inventory"), cwd=tmp_path, env=env)
     assert result.returncode == 1
     assert result.stderr.endswith(
-        "the configuration holds vault values that were not decrypted; give a vault password to apply it\n"
+        "the configuration contains vault values that were not decrypted; give a vault password to apply it\n"
     )
     assert not state.exists()
 
