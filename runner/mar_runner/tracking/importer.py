@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Protocol
 from mar_runner.i18n import _
 from mar_runner.tracking import files
 from mar_runner.tracking.asyncos.reader import AsyncOSReader
+from mar_runner.tracking.lines import iter_lines
 from mar_runner.tracking.native import JsonLinesReader
 from mar_runner.tracking.problems import InputProblem
 from mar_runner.tracking.schema import ensure_schema
@@ -34,7 +35,7 @@ MAX_KEPT_PROBLEMS = 1000
 
 
 class LineReader(Protocol):
-    def feed(self, text: str) -> str | None: ...
+    def feed_bytes(self, raw: bytes) -> str | None: ...
     def snapshot(self) -> object: ...
     def restore(self, state: object) -> None: ...
     def finish(self) -> None: ...
@@ -163,25 +164,20 @@ class _Run:
             self.commit(state, reader)
 
     def _read_lines(self, handle, path, state, reader, file_summary) -> None:
-        batch_start = state.line_no
-        next_progress = self.done_bytes + (1 << 20)
-        while True:
-            raw = handle.readline(MAX_LINE_BYTES + 1)
-            if not raw:
-                break
-            consumed = len(raw)
-            line_no = state.line_no + 1
-            if consumed > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                # Skip the rest of an over-long line without holding it in memory.
-                while True:
-                    chunk = handle.readline(MAX_LINE_BYTES)
-                    consumed += len(chunk)
-                    if not chunk or chunk.endswith(b"\n"):
-                        break
+        # Locals instead of attributes: this loop runs once per log line.
+        feed = reader.feed_bytes
+        line_no = state.line_no
+        offset = state.offset
+        batch_start = line_no
+        done_bytes = self.done_bytes
+        next_progress = done_bytes + (1 << 20)
+        for raw, consumed, complete, too_long in iter_lines(handle, MAX_LINE_BYTES):
+            line_no += 1
+            if too_long:
                 problem = _("line longer than {limit} bytes").format(limit=MAX_LINE_BYTES)
             else:
-                problem = self._feed(raw, reader)
-                if problem is not None and not raw.endswith(b"\n"):
+                problem = feed(raw)
+                if problem is not None and not complete:
                     # A rejected last line without a line end may still be being
                     # written: leave it for the next import instead of losing it.
                     file_summary.held_back = True
@@ -194,31 +190,23 @@ class _Run:
                             ),
                         )
                     )
+                    line_no -= 1
                     break
-            state.line_no = line_no
-            state.offset += consumed
-            self.done_bytes += consumed
+            offset += consumed
+            done_bytes += consumed
             if problem is not None:
                 file_summary.problems += 1
                 self.summary.add_problem(InputProblem(path, line_no, problem))
             if line_no - batch_start >= BATCH_LINES:
+                state.line_no, state.offset = line_no, offset
                 self.commit(state, reader)
                 batch_start = line_no
-            if self.progress and self.done_bytes >= next_progress:
-                self.progress(self.done_bytes, self.total_bytes)
-                next_progress = self.done_bytes + (1 << 20)
-        file_summary.last_line = state.line_no
-
-    @staticmethod
-    def _feed(raw: bytes, reader: LineReader) -> str | None:
-        body = raw.rstrip(b"\r\n")
-        if b"\x00" in body:
-            return _("binary data (NUL byte) in a text log line")
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return _("not UTF-8 text (invalid byte at column {column})").format(column=exc.start + 1)
-        return reader.feed(text)
+            if done_bytes >= next_progress and self.progress:
+                self.progress(done_bytes, self.total_bytes)
+                next_progress = done_bytes + (1 << 20)
+        state.line_no, state.offset = line_no, offset
+        self.done_bytes = done_bytes
+        file_summary.last_line = line_no
 
 
 def import_paths(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Iterable
 
 from mar_runner.tracking.model import (
     Attachment,
@@ -16,19 +15,14 @@ from mar_runner.tracking.model import (
 )
 from mar_runner.tracking.schema import ensure_schema
 
-# SQLite limits the number of bound parameters per statement; stay well below it.
-_CHUNK = 500
 
+class _TimeCache(dict):
+    """Converts epoch seconds to datetimes once each: recipients of one delivery share a time."""
 
-def _utc(epoch: float | None) -> datetime | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
-
-
-def _chunks(values: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
+    def __missing__(self, epoch: float) -> datetime:
+        value = datetime.fromtimestamp(epoch, tz=timezone.utc)
+        self[epoch] = value
+        return value
 
 
 class TrackingIndex:
@@ -73,63 +67,71 @@ class TrackingIndex:
             params.append(normalize_address(recipient))
         if not conditions:
             raise ValueError("lookup needs at least one of sha256, message_id, mid, recipient")
+        where = " AND ".join(conditions)
         rows = self.conn.execute(
             "SELECT id, message_key, source, message_id, message_id_raw, sender, subject, received_at "
-            "FROM trk_messages WHERE " + " AND ".join(conditions),
+            "FROM trk_messages WHERE " + where,
             params,
         ).fetchall()
-        return self._build(rows)
+        if not rows:
+            return []
+        # The children are read with the same criteria as a subquery rather than
+        # a list of ids: one statement each, in primary-key order, without a sort.
+        ids = f"SELECT id FROM trk_messages WHERE {where}"
+        return self._build(rows, ids, params)
 
     def count_messages(self) -> int:
         """Return the number of messages in the index."""
         return self.conn.execute("SELECT count(*) FROM trk_messages").fetchone()[0]
 
-    def _build(self, rows: list) -> list[Delivery]:
-        ids = [row[0] for row in rows]
+    def _build(self, rows: list, ids: str, params: list[object]) -> list[Delivery]:
         mids: dict[int, list[int]] = defaultdict(list)
         recipients: dict[int, list[Recipient]] = defaultdict(list)
         attachments: dict[int, list[Attachment]] = defaultdict(list)
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for message, mid in self.conn.execute(
-                f"SELECT message, mid FROM trk_mids WHERE message IN ({marks}) ORDER BY mid", chunk
-            ):
-                mids[message].append(mid)
-            for message, mid, address, rid, policy, status, delivered_at in self.conn.execute(
-                "SELECT message, mid, address, rid, policy, status, delivered_at FROM trk_recipients "
-                f"WHERE message IN ({marks}) ORDER BY mid, rid, address",
-                chunk,
-            ):
-                recipients[message].append(
-                    Recipient(
-                        address=address,
-                        rid=rid,
-                        mid=None if mid < 0 else mid,
-                        policy=policy,
-                        status=status,
-                        delivered_at=_utc(delivered_at),
-                    )
+        times = _TimeCache()
+        for message, mid in self.conn.execute(f"SELECT message, mid FROM trk_mids WHERE message IN ({ids})", params):
+            mids[message].append(mid)
+        for message, mid, address, rid, policy, status, delivered_at in self.conn.execute(
+            "SELECT message, mid, address, rid, policy, status, delivered_at FROM trk_recipients "
+            f"WHERE message IN ({ids})",
+            params,
+        ):
+            recipients[message].append(
+                Recipient(
+                    address=address,
+                    rid=rid,
+                    mid=None if mid < 0 else mid,
+                    policy=policy,
+                    status=status,
+                    delivered_at=None if delivered_at is None else times[delivered_at],
                 )
-            for message, name, sha in self.conn.execute(
-                f"SELECT message, name, sha256 FROM trk_attachments WHERE message IN ({marks}) "
-                "ORDER BY name, sha256",
-                chunk,
-            ):
-                attachments[message].append(Attachment(name=name or None, sha256=sha or None))
-        deliveries = [
-            Delivery(
-                message_key=row[1],
-                mids=mids.get(row[0], []),
-                message_id=row[3],
-                message_id_raw=row[4],
-                sender=row[5],
-                subject=row[6],
-                received_at=_utc(row[7]),
-                attachments=attachments.get(row[0], []),
-                recipients=recipients.get(row[0], []),
-                source=row[2],
             )
-            for row in rows
-        ]
+        for message, name, sha in self.conn.execute(
+            f"SELECT message, name, sha256 FROM trk_attachments WHERE message IN ({ids})", params
+        ):
+            attachments[message].append(Attachment(name=name or None, sha256=sha or None))
+        deliveries = []
+        for row in rows:
+            found = recipients.get(row[0], [])
+            if len(found) > 1:
+                found.sort(key=_recipient_order)
+            deliveries.append(
+                Delivery(
+                    message_key=row[1],
+                    mids=sorted(mids.get(row[0], [])),
+                    message_id=row[3],
+                    message_id_raw=row[4],
+                    sender=row[5],
+                    subject=row[6],
+                    received_at=None if row[7] is None else times[row[7]],
+                    attachments=attachments.get(row[0], []),
+                    recipients=found,
+                    source=row[2],
+                )
+            )
         deliveries.sort(key=lambda d: (d.received_at is None, d.received_at or 0, d.message_key))
         return deliveries
+
+
+def _recipient_order(recipient: Recipient) -> tuple:
+    return (recipient.mid is None, recipient.mid or 0, recipient.rid is None, recipient.rid or 0, recipient.address)

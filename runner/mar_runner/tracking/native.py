@@ -6,6 +6,7 @@ import json
 from datetime import tzinfo
 
 from mar_runner.i18n import _
+from mar_runner.tracking.lines import decode_line
 from mar_runner.tracking.model import normalize_address, normalize_message_id
 from mar_runner.tracking.schemas import first_error
 from mar_runner.tracking.store import IndexWriter, MessageRecord, RecipientRecord
@@ -72,6 +73,13 @@ class JsonLinesReader:
         self.writer = writer
         self.zone = zone
         self.records = 0
+
+    def feed_bytes(self, raw: bytes) -> str | None:
+        """Import one line of bytes; return a problem text or None."""
+        text, problem = decode_line(raw)
+        if problem is not None:
+            return problem
+        return self.feed(text)
 
     def feed(self, text: str) -> str | None:
         """Import one line; return a problem text, or None when it was imported or blank."""

@@ -3,7 +3,8 @@
 Every reader (AsyncOS text logs, CEF, JSON Lines) produces ``MessageRecord``
 objects and hands them to one ``IndexWriter``. Writes are upserts keyed by
 ``message_key``, so writing the same record twice leaves the index as it was.
-The caller owns the transaction: it calls ``flush()`` before committing.
+The caller owns the transaction: it calls ``flush()`` before committing and
+before reading rows that a buffered write may change.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ ON CONFLICT (message_key) DO UPDATE SET
     subject = coalesce(excluded.subject, subject),
     received_at = coalesce(excluded.received_at, received_at),
     complete = max(complete, excluded.complete)
-RETURNING id
 """
 
 _UPSERT_RECIPIENT = """
@@ -80,67 +80,30 @@ SELECT ?, ?, '' WHERE NOT EXISTS (SELECT 1 FROM trk_attachments WHERE message = 
 
 
 class IndexWriter:
-    """Buffers rows of written messages and sends them with executemany on ``flush()``."""
+    """Buffers written messages and sends them with executemany on ``flush()``.
+
+    A message is buffered whole; writing a key that is already in the buffer
+    flushes first, so that the rows of both writes land in order.
+    """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self._mids: list[tuple[int, int]] = []
-        self._recipients: list[tuple] = []
-        self._removed: list[tuple[int, int, str]] = []
-        self._hashed: list[tuple[int, str, str]] = []
-        self._unhashed: list[tuple[int, str, int, str]] = []
-        self.has_pending_files = bool(
-            conn.execute("SELECT 1 FROM trk_pending_files LIMIT 1").fetchone()
-        )
+        self._records: dict[str, MessageRecord] = {}
+        self._late_attachments: list[tuple[int, str, str]] = []
+        self.has_pending_files = bool(conn.execute("SELECT 1 FROM trk_pending_files LIMIT 1").fetchone())
         self.messages_written = 0
 
-    def write(self, record: MessageRecord) -> int:
-        """Upsert one message now and buffer its rows; return its row id."""
-        message = self.conn.execute(
-            _UPSERT_MESSAGE,
-            (
-                record.message_key,
-                record.source,
-                record.message_id,
-                record.message_id_raw,
-                record.sender,
-                record.subject,
-                record.received_at,
-                int(record.complete),
-            ),
-        ).fetchone()[0]
+    def write(self, record: MessageRecord) -> None:
+        """Buffer one message for the next flush."""
+        if record.message_key in self._records:
+            self.flush()
+        self._records[record.message_key] = record
         self.messages_written += 1
-        for mid in record.mids:
-            self._mids.append((mid, message))
-        for mid, address in record.removed:
-            self._removed.append((message, mid, address))
-        for r in record.recipients:
-            self._recipients.append(
-                (
-                    message,
-                    NO_MID if r.mid is None else r.mid,
-                    r.address,
-                    r.rid,
-                    r.policy,
-                    r.status,
-                    r.delivered_at,
-                )
-            )
-        attachments = list(record.attachments)
-        if self.has_pending_files and record.mids:
-            attachments.extend(self._take_pending_files(record.mids))
-        self.add_attachments(message, attachments)
-        return message
 
     def add_attachments(self, message: int, attachments: list[tuple[str, str]]) -> None:
-        """Buffer attachments of a message; a hash replaces an earlier row of the same name without one."""
+        """Buffer attachments of a message already in the index, by its row id."""
         for name, sha in attachments:
-            name = name or ""
-            sha = (sha or "").lower()
-            if sha:
-                self._hashed.append((message, name, sha))
-            elif name:
-                self._unhashed.append((message, name, message, name))
+            self._late_attachments.append((message, name or "", (sha or "").lower()))
 
     def add_pending_file(self, mid: int, name: str, sha256: str) -> None:
         """Keep an AMP file result whose MID is not in the index yet, until that MID is written."""
@@ -157,25 +120,87 @@ class IndexWriter:
         ).fetchall()
         return [(row[0], row[1]) for row in rows]
 
+    def _message_ids(self, keys: list[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row_id, key in self.conn.execute(
+                f"SELECT id, message_key FROM trk_messages WHERE message_key IN ({marks})", chunk
+            ):
+                ids[key] = row_id
+        return ids
+
     def flush(self) -> None:
-        """Send the buffered rows; the caller commits."""
+        """Send the buffered messages and rows; the caller commits."""
+        records = list(self._records.values())
+        self._records.clear()
         cur = self.conn.cursor()
-        if self._mids:
-            cur.executemany("INSERT OR IGNORE INTO trk_mids (mid, message) VALUES (?, ?)", self._mids)
-        if self._removed:
+        if records:
             cur.executemany(
-                "DELETE FROM trk_recipients WHERE message = ? AND mid = ? AND address = ?",
-                self._removed,
+                _UPSERT_MESSAGE,
+                [
+                    (
+                        r.message_key,
+                        r.source,
+                        r.message_id,
+                        r.message_id_raw,
+                        r.sender,
+                        r.subject,
+                        r.received_at,
+                        int(r.complete),
+                    )
+                    for r in records
+                ],
             )
-        if self._recipients:
-            cur.executemany(_UPSERT_RECIPIENT, self._recipients)
-        if self._hashed:
-            cur.executemany(_DROP_UNHASHED, [(m, n) for m, n, _s in self._hashed])
-            cur.executemany(_INSERT_HASHED, self._hashed)
-        if self._unhashed:
-            cur.executemany(_INSERT_UNHASHED, self._unhashed)
-        self._mids.clear()
-        self._removed.clear()
-        self._recipients.clear()
-        self._hashed.clear()
-        self._unhashed.clear()
+        ids = self._message_ids([r.message_key for r in records]) if records else {}
+        mids: list[tuple[int, int]] = []
+        removed: list[tuple[int, int, str]] = []
+        recipients: list[tuple] = []
+        hashed: list[tuple[int, str, str]] = []
+        unhashed: list[tuple[int, str, int, str]] = []
+        for record in records:
+            message = ids[record.message_key]
+            mids.extend((mid, message) for mid in record.mids)
+            removed.extend((message, mid, address) for mid, address in record.removed)
+            recipients.extend(
+                (
+                    message,
+                    NO_MID if r.mid is None else r.mid,
+                    r.address,
+                    r.rid,
+                    r.policy,
+                    r.status,
+                    r.delivered_at,
+                )
+                for r in record.recipients
+            )
+            attachments = list(record.attachments)
+            if self.has_pending_files and record.mids:
+                attachments.extend(self._take_pending_files(record.mids))
+            _split_attachments(message, attachments, hashed, unhashed)
+        for message, name, sha in self._late_attachments:
+            _split_attachments(message, [(name, sha)], hashed, unhashed)
+        self._late_attachments.clear()
+        if mids:
+            cur.executemany("INSERT OR IGNORE INTO trk_mids (mid, message) VALUES (?, ?)", mids)
+        if removed:
+            cur.executemany("DELETE FROM trk_recipients WHERE message = ? AND mid = ? AND address = ?", removed)
+        if recipients:
+            cur.executemany(_UPSERT_RECIPIENT, recipients)
+        if hashed:
+            cur.executemany(_DROP_UNHASHED, [(m, n) for m, n, _s in hashed])
+            cur.executemany(_INSERT_HASHED, hashed)
+        if unhashed:
+            cur.executemany(_INSERT_UNHASHED, unhashed)
+
+
+def _split_attachments(message: int, attachments, hashed: list, unhashed: list) -> None:
+    """Sort attachments into rows with a hash and rows with only a name."""
+    for name, sha in attachments:
+        name = name or ""
+        sha = (sha or "").lower()
+        if sha:
+            hashed.append((message, name, sha))
+        elif name:
+            unhashed.append((message, name, message, name))

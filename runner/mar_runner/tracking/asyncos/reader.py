@@ -20,6 +20,7 @@ from mar_runner.tracking.asyncos import shapes
 from mar_runner.tracking.asyncos.cef import CefError, cef_record
 from mar_runner.tracking.asyncos.message import OpenMessage
 from mar_runner.tracking.asyncos.prefix import PrefixError, TimestampReader, split_level
+from mar_runner.tracking.lines import decode_line
 from mar_runner.tracking.model import normalize_address
 from mar_runner.tracking.store import IndexWriter
 
@@ -42,6 +43,28 @@ class AsyncOSReader:
         self.unknown_recipients = 0
 
     # ----------------------------------------------------------------- lines
+    def feed_bytes(self, raw: bytes) -> str | None:
+        """Read one line of bytes; return a problem text, or None when it was used or is irrelevant."""
+        at = raw.find(b": MID ")
+        if at >= 0:
+            # "MID n <word> ...": most of these (scanning engines, SPF, DKIM, sizes)
+            # do not matter here, and the word after the number tells without decoding.
+            word_start = raw.find(b" ", at + 6) + 1
+            word_end = raw.find(b" ", word_start)
+            if word_start > 0 and raw[word_start : word_end if word_end > 0 else None] not in _MID_WORDS:
+                self.ignored_lines += 1
+                return None
+        elif b"MID" not in raw and b"CEF:0|" not in raw and b"Retrospective" not in raw:
+            # Most other lines of a busy log (connections, sender groups, DCIDs) end
+            # here; only lines without a log level go on to be reported.
+            if b" Info: " in raw or b" Warning: " in raw or b" Debug: " in raw:
+                self.ignored_lines += 1
+                return None
+        text, problem = decode_line(raw)
+        if problem is not None:
+            return problem
+        return self.feed(text)
+
     def feed(self, text: str) -> str | None:
         """Read one line; return a problem text, or None when it was used or is irrelevant."""
         if "CEF:" in text:
@@ -61,43 +84,45 @@ class AsyncOSReader:
                 self.ignored_lines += 1
             return None
         try:
-            when, _host = self.times.read(prefix)
+            return self._dispatch(message, prefix)
         except PrefixError:
             return _("unrecognised timestamp {prefix!r} before the log level").format(prefix=prefix.strip())
-        try:
-            return self._dispatch(message, when)
         except ValueError:
             return _("malformed line: {text}").format(text=_clip(message))
 
-    def _dispatch(self, message: str, when: float) -> str | None:
+    def _when(self, prefix: str) -> float:
+        return self.times.read(prefix)[0]
+
+    def _dispatch(self, message: str, prefix: str) -> str | None:
         if message.startswith("MID "):
-            return self._mid_line(message, when)
+            return self._mid_line(message, prefix)
         if message.startswith("Start MID "):
             match = shapes.RE_START.match(message)
             if match is None:
                 raise ValueError(message)
-            self._start(int(match.group(1)), when)
+            self._start(int(match.group(1)), self._when(prefix))
             return None
         if message.startswith("Message done "):
-            return self._done(message, when)
+            return self._done(message, self._when(prefix))
         if message.startswith("Message finished "):
             match = shapes.RE_FINISHED.match(message)
             if match is None:
                 raise ValueError(message)
-            self._finish(int(match.group(1)), match.group(2) == "aborted", when)
+            self._finish(int(match.group(1)), match.group(2) == "aborted", self._when(prefix))
             return None
         if message.startswith("Message aborted "):
             match = shapes.RE_ABORTED.match(message)
             if match is None:
                 raise ValueError(message)
-            self._message(int(match.group(1)), when).set_status(int(match.group(1)), "aborted")
+            mid = int(match.group(1))
+            self._message(mid, self._when(prefix)).set_status(mid, "aborted")
             return None
         if message.startswith("Delivery start "):
             if shapes.RE_DELIVERY_START.match(message) is None:
                 raise ValueError(message)
             return None
         if "ounced: " in message[:16]:
-            return self._bounce(message, when)
+            return self._bounce(message, self._when(prefix))
         if message.startswith("Response received for file reputation query"):
             return self._amp_file(message)
         if message.startswith("File reputation query initiating"):
@@ -105,53 +130,64 @@ class AsyncOSReader:
         self.ignored_lines += 1
         return None
 
-    def _mid_line(self, message: str, when: float) -> str | None:
+    def _mid_line(self, message: str, prefix: str) -> str | None:
         space = message.find(" ", 4)
         number = message[4:space] if space > 0 else message[4:]
         if not number.isdigit():
             return _("invalid MID {value!r}: a MID is a whole number").format(value=number)
-        mid = int(number)
         rest = message[space + 1 :] if space > 0 else ""
-        if rest.startswith("ICID "):
-            return self._envelope(mid, rest, when)
-        if rest.startswith("Message-ID"):
-            value = rest[10:].strip()
-            if not value:
-                raise ValueError(message)
-            self._message(mid, when).message_id_raw = shapes.unquote(value)
+        word_end = rest.find(" ")
+        handler = _MID_HANDLERS.get(rest[:word_end] if word_end > 0 else rest)
+        if handler is None:
+            self.ignored_lines += 1
             return None
-        if rest.startswith("Subject"):
-            self._message(mid, when).subject = shapes.subject(rest[7:])
+        return handler(self, int(number), rest, self._when(prefix))
+
+    def _message_id(self, mid: int, rest: str, when: float) -> str | None:
+        value = rest[10:].strip()
+        if not value:
+            raise ValueError(rest)
+        self._message(mid, when).message_id_raw = shapes.unquote(value)
+        return None
+
+    def _subject(self, mid: int, rest: str, when: float) -> str | None:
+        self._message(mid, when).subject = shapes.subject(rest[7:])
+        return None
+
+    def _attachment(self, mid: int, rest: str, when: float) -> str | None:
+        name = shapes.attachment_name(rest[11:])
+        if not name:
+            raise ValueError(rest)
+        self._message(mid, when).add_attachment(name, None)
+        return None
+
+    def _rewritten(self, mid: int, rest: str, when: float) -> str | None:
+        match = shapes.RE_REWRITE.match(rest)
+        if match is None:
+            raise ValueError(rest)
+        self._rewrite(mid, int(match.group(1)), when)
+        return None
+
+    def _generated_line(self, mid: int, rest: str, when: float) -> str | None:
+        match = shapes.RE_GENERATED.match(rest)
+        if match is None:
+            raise ValueError(rest)
+        self._generated(mid, int(match.group(1)), when)
+        return None
+
+    def _quarantined(self, mid: int, rest: str, when: float) -> str | None:
+        if not rest.startswith("quarantined to "):
+            self.ignored_lines += 1
             return None
-        if rest.startswith("attachment "):
-            name = shapes.attachment_name(rest[11:])
-            if not name:
-                raise ValueError(message)
-            self._message(mid, when).add_attachment(name, None)
+        self._message(mid, when).set_status(mid, "quarantined")
+        return None
+
+    def _released(self, mid: int, rest: str, when: float) -> str | None:
+        if not rest.startswith("released from "):
+            self.ignored_lines += 1
             return None
-        if rest.startswith("matched "):
-            return self._policy(mid, rest, when)
-        if rest.startswith("rewritten to "):
-            match = shapes.RE_REWRITE.match(rest)
-            if match is None:
-                raise ValueError(message)
-            self._rewrite(mid, int(match.group(1)), when)
-            return None
-        if rest.startswith("generated based on "):
-            match = shapes.RE_GENERATED.match(rest)
-            if match is None:
-                raise ValueError(message)
-            self._generated(mid, int(match.group(1)), when)
-            return None
-        if rest.startswith("RID"):
-            return self._response(mid, rest, when)
-        if rest.startswith("quarantined to "):
-            self._message(mid, when).set_status(mid, "quarantined")
-            return None
-        if rest.startswith("released from "):
-            self._message(mid, when).set_status(mid, "pending", unless=("delivered", "bounced", "aborted", "pending"))
-            return None
-        self.ignored_lines += 1
+        # Only quarantined recipients go back to pending; the others keep their status.
+        self._message(mid, when).set_status(mid, "pending", unless=("delivered", "bounced", "aborted", "pending"))
         return None
 
     # ------------------------------------------------------------ handlers
@@ -408,6 +444,23 @@ class AsyncOSReader:
             if id(message) not in seen:
                 seen.add(id(message))
                 self._write(message)
+
+
+# Handlers of "MID n <word> ..." lines, by the word after the MID.
+_MID_HANDLERS = {
+    "ICID": AsyncOSReader._envelope,
+    "Message-ID": AsyncOSReader._message_id,
+    "Subject": AsyncOSReader._subject,
+    "attachment": AsyncOSReader._attachment,
+    "matched": AsyncOSReader._policy,
+    "rewritten": AsyncOSReader._rewritten,
+    "generated": AsyncOSReader._generated_line,
+    "RID": AsyncOSReader._response,
+    "quarantined": AsyncOSReader._quarantined,
+    "released": AsyncOSReader._released,
+}
+
+_MID_WORDS = frozenset(word.encode() for word in _MID_HANDLERS)
 
 
 def _clip(text: str, limit: int = 120) -> str:
