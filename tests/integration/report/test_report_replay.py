@@ -1,8 +1,11 @@
-"""marctl report on the outcomes of a real replay, in every format and language."""
+"""marctl report on the outcomes of a real replay on the sandbox, in every format and language."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import email
+import email.policy
 import io
 import json
 import os
@@ -12,25 +15,22 @@ import sys
 import html5lib
 import pytest
 
+from mar_runner.cli.main import main
+from mar_runner.i18n import set_language
 from mar_runner.logs import JSON_LINES_LOG, MAIL_LOG, REMEDIATION_LOG
-from tests.plugins.engine import SHA
+from tests.plugins.engine import PAYLOAD_SHA
 from tests.unit.report.chromium import chromium_binary, png_colours, render_page
 
-from .replay_data import EVIL_FILE_NAME, EVIL_SUBJECT, MESSAGE_ID, run_replay
+from .sandbox_replay import EVIL_FILE_NAME, EVIL_SUBJECT, MESSAGE_ID, RECIPIENTS
 
 EXPECTED_COUNTERS = {
-    "deleted": 1,
+    "deleted": 3,
     "forwarded": 0,
     "forwarded_and_deleted": 0,
-    "failed": 2,
+    "failed": 3,
     "in_progress": 0,
     "skipped": 1,
 }
-
-
-@pytest.fixture(scope="module")
-def replayed(tmp_path_factory):
-    return run_replay(tmp_path_factory.mktemp("replay"))
 
 
 def marctl(replayed, *args):
@@ -40,54 +40,97 @@ def marctl(replayed, *args):
         text=True,
         timeout=60,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(replayed.state_dir)},
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(replayed.state_dir)},
     )
 
 
-def _json_report(replayed, *args):
-    completed = marctl(replayed, "report", "--format", "json", *args)
+def marctl_in_process(replayed, *args):
+    """Run marctl's main() in this process (faster than a child under load); return (code, stdout)."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        code = main(["--state-dir", str(replayed.state_dir), *args])
+    set_language(None)
+    return code, output.getvalue()
+
+
+@pytest.fixture(scope="module")
+def json_report(replayed):
+    completed = marctl(replayed, "report", "--format", "json")
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout)
 
 
+def _json_report(replayed, *args):
+    code, text = marctl_in_process(replayed, "report", "--format", "json", *args)
+    assert code == 0
+    return json.loads(text)
+
+
 def test_replay_outcomes(replayed):
     statuses = {outcome.recipient: (outcome.status, outcome.reason) for outcome in replayed.result.outcomes}
-    assert statuses == {
-        "ok@example.com": ("success", None),
-        "gone@example.com": ("failed", "message_not_found"),
-        "user5@example.org": ("failed", "no_profile_mapped"),
-        "bounced@example.com": ("skipped", "not_delivered"),
+    assert statuses == {address: (status, reason) for address, (_d, status, reason) in RECIPIENTS.items()}
+
+
+def test_json_counters(json_report):
+    assert json_report["counters"] == EXPECTED_COUNTERS
+
+
+def test_json_file_section(json_report):
+    section = json_report["files"][0]
+    assert section["sha256"] == PAYLOAD_SHA
+    assert section["file_names"] == [EVIL_FILE_NAME]
+    assert section["verdict_sources"] == ["amp"]
+    assert section["verdict_time"].startswith("2026-12-01T12:00:00")
+    assert section["actions"] == ["delete"]
+    assert section["messages"][0]["subject"] == EVIL_SUBJECT
+
+
+def test_json_remediated_with_profile(json_report):
+    section = json_report["files"][0]
+    remediated = {row["recipient"]: (row["profile"], row["profiles_tried"], row["copies"]) for row in section["remediated"]}
+    assert remediated == {
+        "alice@example.com": ("exo", ["exo"], 2),
+        "carol@corp.example.com": ("onprem", ["onprem"], 1),
+        "dave@example.com": ("onprem", ["exo", "onprem"], 1),
     }
 
 
-def test_json_counters_rows_reasons(replayed):
-    document = _json_report(replayed)
-    assert document["counters"] == EXPECTED_COUNTERS
-    section = document["files"][0]
-    assert section["sha256"] == SHA
-    assert section["file_names"] == [EVIL_FILE_NAME]
-    assert section["verdict_sources"] == ["amp"]
-    assert [row["recipient"] for row in section["remediated"]] == ["ok@example.com"]
-    assert section["remediated"][0]["profile"] == "exo"
-    assert [row["recipient"] for row in section["failed"]] == ["gone@example.com"]
-    assert section["failed"][0]["reason"] == "message_not_found"
-    assert section["failed"][0]["profiles_tried"] == ["exo"]
+def test_json_failed_with_reason_and_fix(json_report):
+    section = json_report["files"][0]
+    failed = {row["recipient"]: (row["reason"], row["profiles_tried"]) for row in section["failed"]}
+    assert failed == {
+        "gone@corp.example.com": ("message_not_found", ["onprem"]),
+        "eve@broken.example.com": ("authentication_failed", ["exo-broken"]),
+    }
+    assert section["failed"][0]["reason"] == "authentication_failed"
+    assert section["failed"][0]["fix"] == (
+        "Check the client id, tenant id, thumbprint and private key (Graph) or the user name and password (EWS)."
+    )
     assert [row["recipient"] for row in section["no_profile"]] == ["user5@example.org"]
-    assert [row["reason"] for row in section["skipped"]] == ["not_delivered"]
-    assert section["messages"][0]["subject"] == EVIL_SUBJECT
-    assert [reason["code"] for reason in document["reasons"]] == ["message_not_found", "no_profile_mapped", "not_delivered"]
+    assert [(row["recipient"], row["reason"]) for row in section["skipped"]] == [("bounced@example.com", "not_delivered")]
+
+
+def test_json_reasons_explained(json_report):
+    reasons = json_report["reasons"]
+    assert [reason["code"] for reason in reasons] == [
+        "authentication_failed",
+        "message_not_found",
+        "no_profile_mapped",
+        "not_delivered",
+    ]
+    assert all(reason["text"] and reason["fix"] for reason in reasons)
 
 
 def test_json_in_japanese(replayed):
     document = _json_report(replayed, "--lang", "ja")
     failed = document["files"][0]["failed"][0]
     assert document["lang"] == "ja"
-    assert failed["reason"] == "message_not_found"
-    assert failed["reason_text"] != "No copy of the message carrying the file's SHA-256 was found in the mailbox."
+    assert failed["reason"] == "authentication_failed"
+    assert failed["reason_text"] == "メールサーバーがプロファイルの認証情報を拒否しました。"
 
 
 def test_sha256_filter(replayed):
-    assert _json_report(replayed, "--sha256", SHA.upper())["counters"] == EXPECTED_COUNTERS
+    assert _json_report(replayed, "--sha256", PAYLOAD_SHA.upper())["counters"] == EXPECTED_COUNTERS
     assert _json_report(replayed, "--sha256", "0" * 64)["files"] == []
 
 
@@ -98,66 +141,55 @@ def test_period_filter(replayed):
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_table(replayed, lang):
-    completed = marctl(replayed, "--lang", lang, "report")
-    assert completed.returncode == 0, completed.stderr
-    lines = completed.stdout.splitlines()
-    assert lines[5].split() == ["1", "0", "0", "2", "0", "1"]
-    assert any("gone@example.com" in line and "message_not_found" in line for line in lines)
-    assert "\x1b" not in completed.stdout
+    if lang == "ja":
+        completed = marctl(replayed, "--lang", lang, "report")
+        assert completed.returncode == 0, completed.stderr
+        stdout = completed.stdout
+    else:
+        code, stdout = marctl_in_process(replayed, "--lang", lang, "report")
+        assert code == 0
+    lines = stdout.splitlines()
+    assert lines[5].split() == ["3", "0", "0", "3", "0", "1"]
+    assert any("eve@broken.example.com" in line and "exo-broken" in line and "authentication_failed" in line for line in lines)
+    assert "\x1b" not in stdout
     heading = "Remediation report generated " if lang == "en" else "修復レポート 作成日時 "
     assert lines[0].startswith(heading)
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_csv(replayed, lang):
-    completed = marctl(replayed, "report", "--format", "csv", "--lang", lang)
-    assert completed.returncode == 0, completed.stderr
-    rows = list(csv.DictReader(io.StringIO(completed.stdout)))
-    assert sorted((row["recipient"], row["status"], row["reason"]) for row in rows) == [
-        ("bounced@example.com", "skipped", "not_delivered"),
-        ("gone@example.com", "failed", "message_not_found"),
-        ("ok@example.com", "success", ""),
-        ("user5@example.org", "failed", "no_profile_mapped"),
-    ]
+    if lang == "en":
+        completed = marctl(replayed, "report", "--format", "csv", "--lang", lang)
+        assert completed.returncode == 0, completed.stderr
+        stdout = completed.stdout
+    else:
+        code, stdout = marctl_in_process(replayed, "report", "--format", "csv", "--lang", lang)
+        assert code == 0
+    rows = list(csv.DictReader(io.StringIO(stdout)))
+    assert sorted((row["recipient"], row["status"], row["reason"]) for row in rows) == sorted(
+        (address, status, reason or "") for address, (_d, status, reason) in RECIPIENTS.items()
+    )
     assert {row["file_names"] for row in rows} == {EVIL_FILE_NAME}
+    assert rows[0]["status"] == "failed"
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_html(replayed, lang, tmp_path):
     output = tmp_path / "report.html"
-    completed = marctl(replayed, "report", "--format", "html", "--lang", lang, "--output", str(output))
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stdout == ""
+    if lang == "ja":
+        completed = marctl(replayed, "report", "--format", "html", "--lang", lang, "--output", str(output))
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stdout == ""
+    else:
+        assert marctl_in_process(replayed, "report", "--format", "html", "--lang", lang, "--output", str(output)) == (0, "")
     text = output.read_text(encoding="utf-8")
     document = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(text)
     assert document.get("lang") == lang
     assert document.findall(".//script") == []
-    assert "&lt;script&gt;alert(&#39;s&#39;)&lt;/script&gt; &#34;urgent&#34;" in text
+    assert "&lt;script&gt;alert(&#39;s&#39;)&lt;/script&gt; &#34;urgent&#34;\\r\\nINFO fake\\x1b[31m" in text
     assert "&lt;script&gt;alert(&#34;f&#34;)&lt;/script&gt;&#39;.docm" in text
-    assert f'href="#sha-{SHA}-m1"' in text
+    assert f'href="#sha-{PAYLOAD_SHA}-m1"' in text
     assert (output.stat().st_mode & 0o777) == 0o600
-
-
-def test_mail_log_one_line_per_event(replayed):
-    lines = (replayed.state_dir / "logs" / MAIL_LOG).read_text(encoding="utf-8").split("\n")[:-1]
-    events = [line.split(" ")[2] for line in lines]
-    assert events == ["run_started"] + ["recipient_outcome"] * 4 + ["run_finished"]
-    outcome_lines = [line for line in lines if " recipient_outcome " in line]
-    assert any("recipient=gone@example.com" in line and "status=failed reason=message_not_found" in line for line in outcome_lines)
-
-
-def test_remediation_log_has_attempts(replayed):
-    text = (replayed.state_dir / "logs" / REMEDIATION_LOG).read_text(encoding="utf-8")
-    assert " profile_attempt " in text or " action " in text
-    assert "\x1b" not in text
-    assert MESSAGE_ID in text
-
-
-def test_json_lines_parse(replayed):
-    lines = (replayed.state_dir / "logs" / JSON_LINES_LOG).read_text(encoding="utf-8").split("\n")[:-1]
-    documents = [json.loads(line) for line in lines]
-    assert documents[0]["event"] == "run_started"
-    assert documents[-1]["event"] == "run_finished"
 
 
 def test_html_in_chromium(replayed, tmp_path):
@@ -167,8 +199,66 @@ def test_html_in_chromium(replayed, tmp_path):
             pytest.fail("Chromium is missing: install the Debian package chromium (CI must provide it)")
         pytest.skip("Chromium is not installed and CI is unset")
     output = tmp_path / "report.html"
-    assert marctl(replayed, "report", "--format", "html", "--output", str(output)).returncode == 0
+    assert marctl_in_process(replayed, "report", "--format", "html", "--output", str(output)) == (0, "")
     run = render_page(binary, output, tmp_path)
     assert run.console == []
-    assert "gone@example.com" in run.dom
+    assert "eve@broken.example.com" in run.dom
     assert len(png_colours(run.screenshot)) > 2
+
+
+def _log_lines(replayed, name):
+    return (replayed.state_dir / "logs" / name).read_text(encoding="utf-8").split("\n")[:-1]
+
+
+def test_mail_log_one_line_per_event(replayed):
+    events = [line.split(" ")[2] for line in _log_lines(replayed, MAIL_LOG)]
+    assert events == ["run_started"] + ["recipient_outcome"] * len(RECIPIENTS) + ["run_finished"]
+
+
+def test_mail_log_outcome_fields(replayed):
+    lines = _log_lines(replayed, MAIL_LOG)
+    eve = [line for line in lines if "recipient=eve@broken.example.com" in line]
+    assert len(eve) == 1
+    assert " WARNING recipient_outcome " in eve[0]
+    assert f"mid=100 message_id={MESSAGE_ID} recipient=eve@broken.example.com" in eve[0]
+    assert "action=delete status=failed reason=authentication_failed" in eve[0]
+    assert lines[-1].split(" ")[2] == "run_finished"
+    assert " failed=3 " in lines[-1]
+    assert " success=3 " in lines[-1]
+
+
+def test_remediation_log_attempts_and_errors(replayed):
+    lines = _log_lines(replayed, REMEDIATION_LOG)
+    attempts = [line for line in lines if " profile_attempt " in line]
+    assert any("recipient=dave@example.com profile=exo " in line for line in attempts)
+    assert any("recipient=dave@example.com profile=onprem " in line for line in attempts)
+    errors = [line for line in lines if " error " in line]
+    assert any("recipient=dave@example.com profile=exo reason=wrong_profile_type" in line for line in errors)
+    actions = [line for line in lines if " action " in line and "recipient=alice@example.com" in line]
+    assert len(actions) == 2
+
+
+def test_logs_carry_no_secret(replayed):
+    text = "".join((replayed.state_dir / "logs" / name).read_text(encoding="utf-8") for name in (MAIL_LOG, REMEDIATION_LOG, JSON_LINES_LOG))
+    assert "Corp-Pass-1" not in text
+    assert "PRIVATE KEY" not in text
+    assert "\x1b" not in text
+
+
+def test_json_lines_parse(replayed):
+    documents = [json.loads(line) for line in _log_lines(replayed, JSON_LINES_LOG)]
+    assert documents[0]["event"] == "run_started"
+    assert documents[-1]["event"] == "run_finished"
+    assert len([doc for doc in documents if doc["event"] == "recipient_outcome"]) == len(RECIPIENTS)
+
+
+def test_profile_alert_once_by_email(replayed):
+    assert len(replayed.alert_emails) == 1
+    message = email.message_from_bytes(replayed.alert_emails[0], policy=email.policy.default)
+    assert message["Subject"] == "mailsec.mar: profile exo-broken cannot reach its mailboxes"
+    body = message.get_content().replace("\r\n", "\n")
+    assert "Diagnosis: AADSTS700016: Application with identifier '00000000-0000-0000-0000-00000000dead'" in body
+    assert "Reason: authentication_failed: The mail server rejected the profile's credentials.\n" in body
+    alerts = [line for line in _log_lines(replayed, REMEDIATION_LOG) if " alert " in line]
+    assert len(alerts) == 1
+    assert "profile=exo-broken reason=authentication_failed kind=profile_unreachable" in alerts[0]

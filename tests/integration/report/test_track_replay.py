@@ -1,4 +1,4 @@
-"""Message tracking with remediation attempts, on the outcomes of a real replay."""
+"""Message tracking with remediation attempts, on the outcomes of a real replay on the sandbox."""
 
 from __future__ import annotations
 
@@ -14,14 +14,9 @@ from mar_runner.cli.report_cmd import print_tracking
 from mar_runner.report.render_track import TRACK_COLUMNS, render_track
 from mar_runner.report.tracking import track
 from mar_runner.state import open_db
-from tests.plugins.engine import SHA
+from tests.plugins.engine import PAYLOAD_SHA as SHA
 
-from .replay_data import EVIL_SUBJECT, MESSAGE_ID, run_replay
-
-
-@pytest.fixture(scope="module")
-def replayed(tmp_path_factory):
-    return run_replay(tmp_path_factory.mktemp("replay"))
+from .sandbox_replay import EVIL_SUBJECT, MESSAGE_ID, RECIPIENTS
 
 
 @pytest.fixture
@@ -33,7 +28,7 @@ def conn(replayed):
 
 @pytest.mark.parametrize(
     "criteria",
-    [{"mid": 100}, {"message_id": MESSAGE_ID}, {"sha256": SHA}, {"recipient": "GONE@example.com"}],
+    [{"mid": 100}, {"message_id": MESSAGE_ID}, {"sha256": SHA}, {"recipient": "GONE@corp.example.com"}],
     ids=["mid", "message_id", "sha256", "recipient"],
 )
 def test_lookup_by_each_key(conn, criteria):
@@ -46,17 +41,21 @@ def test_every_attempt_listed(conn):
     attempts = track(conn, mid=100).messages[0].attempts
     rows = [(line.recipient, line.profile, line.action, line.result, line.reason) for line in attempts]
     assert rows == [
+        ("alice@example.com", "exo", "delete", "success", None),
         ("bounced@example.com", None, "delete", "skipped", "not_delivered"),
-        ("gone@example.com", "exo", "delete", "failed", "message_not_found"),
-        ("ok@example.com", "exo", "delete", "success", None),
+        ("carol@corp.example.com", "onprem", "delete", "success", None),
+        ("dave@example.com", "exo", "delete", "failed", "wrong_profile_type"),
+        ("dave@example.com", "onprem", "delete", "success", None),
+        ("eve@broken.example.com", "exo-broken", "delete", "failed", "authentication_failed"),
+        ("gone@corp.example.com", "onprem", "delete", "failed", "message_not_found"),
         ("user5@example.org", None, "delete", "failed", "no_profile_mapped"),
     ]
     assert all(line.time for line in attempts)
 
 
 def test_recipient_filter(conn):
-    attempts = track(conn, recipient="ok@example.com").messages[0].attempts
-    assert [line.recipient for line in attempts] == ["ok@example.com"]
+    attempts = track(conn, recipient="dave@example.com").messages[0].attempts
+    assert [(line.recipient, line.profile) for line in attempts] == [("dave@example.com", "exo"), ("dave@example.com", "onprem")]
 
 
 def test_no_match(conn):
@@ -73,7 +72,7 @@ def test_table(conn, lang):
     text = render_track(track(conn, mid=100, lang=lang), "table")
     assert "\x1b" not in text
     assert "\r" not in text
-    assert any("gone@example.com" in line and "message_not_found" in line for line in text.splitlines())
+    assert any("gone@corp.example.com" in line and "message_not_found" in line for line in text.splitlines())
     assert text.splitlines()[0] == ("Message " if lang == "en" else "メッセージ ") + MESSAGE_ID
 
 
@@ -82,18 +81,22 @@ def test_json(conn, lang):
     document = json.loads(render_track(track(conn, sha256=SHA, lang=lang), "json"))
     assert document["lang"] == lang
     assert document["messages"][0]["delivery"]["mids"] == ["100"]
-    assert len(document["messages"][0]["attempts"]) == 4
+    assert len(document["messages"][0]["attempts"]) == 8
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_csv(conn, lang):
     rows = list(csv.DictReader(io.StringIO(render_track(track(conn, sha256=SHA, lang=lang), "csv"))))
     assert list(rows[0]) == list(TRACK_COLUMNS)
-    assert sorted((row["recipient"], row["result"], row["reason"]) for row in rows) == [
-        ("bounced@example.com", "skipped", "not_delivered"),
-        ("gone@example.com", "failed", "message_not_found"),
-        ("ok@example.com", "success", ""),
-        ("user5@example.org", "failed", "no_profile_mapped"),
+    assert sorted((row["recipient"], row["profile"], row["result"], row["reason"]) for row in rows) == [
+        ("alice@example.com", "exo", "success", ""),
+        ("bounced@example.com", "", "skipped", "not_delivered"),
+        ("carol@corp.example.com", "onprem", "success", ""),
+        ("dave@example.com", "exo", "failed", "wrong_profile_type"),
+        ("dave@example.com", "onprem", "success", ""),
+        ("eve@broken.example.com", "exo-broken", "failed", "authentication_failed"),
+        ("gone@corp.example.com", "onprem", "failed", "message_not_found"),
+        ("user5@example.org", "", "failed", "no_profile_mapped"),
     ]
     assert {row["delivery_status"] for row in rows} == {"delivered", "bounced"}
 
@@ -140,9 +143,4 @@ def test_marctl_track_command(replayed):
     assert completed.returncode == 0, completed.stderr
     document = json.loads(completed.stdout)
     assert document["lang"] == "ja"
-    assert [line["recipient"] for line in document["messages"][0]["attempts"]] == [
-        "bounced@example.com",
-        "gone@example.com",
-        "ok@example.com",
-        "user5@example.org",
-    ]
+    assert sorted({line["recipient"] for line in document["messages"][0]["attempts"]}) == sorted(RECIPIENTS)
