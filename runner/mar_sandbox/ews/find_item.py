@@ -7,7 +7,7 @@ from .folders import FOLDER_NOT_FOUND, folder_targets
 from .item_xml import message_xml
 from .operation import OperationContext, operation, requested_fields, required_child
 from .restrictions import matches, validate
-from .soap import element, invalid_attribute, error_message, m, operation_response, success_message, t
+from .soap import SoapFault, element, invalid_attribute, error_message, m, operation_response, success_message, t
 
 
 def _sort(messages: list[MessageInfo], order) -> list[MessageInfo]:
@@ -30,6 +30,13 @@ def find_item(ctx: OperationContext) -> str:
     traversal = request.get("Traversal", "Shallow")
     if traversal not in ("Shallow", "SoftDeleted", "Associated"):
         raise invalid_attribute("Traversal", traversal)
+    if request.find(m("QueryString")) is not None:
+        # NOTE: Exchange evaluates AQS query strings; the sandbox does not, and returning every item
+        # instead would make a search look successful, so it rejects them.
+        raise SoapFault(
+            "ErrorUnsupportedQueryFilter",
+            "The sandbox does not evaluate QueryString searches; use a Restriction instead.",
+        )
     base_shape, fields = requested_fields(request.find(m("ItemShape")))
     restriction_elem = request.find(m("Restriction"))
     restriction = restriction_elem[0] if restriction_elem is not None and len(restriction_elem) else None

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 from exchangelib import BASIC, DELEGATE, IMPERSONATION, NTLM, Account, Build, Configuration, Credentials, FailFast, Version
-from exchangelib.errors import ErrorItemNotFound
+from exchangelib.errors import ErrorItemNotFound, ErrorUnsupportedQueryFilter
 from exchangelib.items import ForwardItem
 from exchangelib.properties import ReferenceItemId
 from exchangelib.protocol import Protocol
@@ -333,3 +333,10 @@ def test_forward_outside_sandbox_recorded(ews_sandbox):
     deliveries = ews_sandbox.inspect("alice@corp.example")["deliveries"]
     assert [(d["to"], d["delivered"]) for d in deliveries] == [("analyst@soc.example", False)]
     assert deliveries[0]["attachment_sha256"] == [INVOICE_SHA256]
+
+
+def test_query_string_rejected(ews_sandbox):
+    account = connect(ews_sandbox)
+    with pytest.raises(ErrorUnsupportedQueryFilter) as raised:
+        list(account.inbox.filter("subject:Invoice"))
+    assert str(raised.value) == "The sandbox does not evaluate QueryString searches; use a Restriction instead."
