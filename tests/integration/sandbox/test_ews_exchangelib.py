@@ -197,7 +197,7 @@ def test_archive_walk(ews_sandbox):
     assert [item.subject for item in in_archive] == ["Archived"]
 
 
-def test_walk_sends_folder_batch_and_deep_find(ews_sandbox):
+def test_walk_uses_deep_find_folder(ews_sandbox):
     account = connect(ews_sandbox)
     find_invoice(account)
     entries = ews_sandbox.request_log("ews")

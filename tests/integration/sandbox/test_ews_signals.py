@@ -274,7 +274,7 @@ def test_concurrency_limit_server_busy(ews_sandbox):
     assert [e["fault"] for e in busy] == ["concurrency"]
 
 
-def test_latency_delays_answer(ews_sandbox):
+def test_latency_delays_response(ews_sandbox):
     ews_sandbox.add_fault("latency", service="ews", operation="GetFolder", delay=0.3)
     started = time.monotonic()
     assert connect(ews_sandbox).inbox.total_count == 1
@@ -315,7 +315,7 @@ def test_forward_too_large(ews_sandbox):
     assert ews_sandbox.inspect("bob@corp.example")["folders"][0]["messages"] == []
 
 
-# Requests exchangelib never sends, answered as Exchange does: a SOAP fault, never a stack trace.
+# Requests exchangelib never sends get the response Exchange sends: a SOAP fault, never a stack trace.
 
 
 def post_raw(sandbox, body: bytes, headers: dict | None = None, path: str = "/EWS/Exchange.asmx") -> requests.Response:
