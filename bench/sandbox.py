@@ -55,7 +55,7 @@ def build_seed(mailboxes: int) -> dict:
     return {
         "tenants": [{"id": TENANT_ID, "domains": [DOMAIN], "apps": [{"client_id": APP_FULL, "roles": ["Mail.ReadWrite", "Mail.Send"], "certificates": [{"pem": cred.cert_pem}]}]}],
         "mailboxes": boxes,
-        # The per-mailbox concurrency limit stays on; each mailbox sees one request at a time.
+        # The per-mailbox concurrency limit stays on: each worker sends one request at a time.
     }
 
 

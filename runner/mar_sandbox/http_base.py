@@ -108,7 +108,7 @@ class Listener:
 
 
 class JSONHandler(BaseHTTPRequestHandler):
-    """Base class of the JSON front ends: HTTP/1.1 keep-alive, body reading, JSON answers, fault actions."""
+    """Base class of the JSON front ends: HTTP/1.1 keep-alive, body reading, JSON responses, fault actions."""
 
     protocol_version = "HTTP/1.1"
     server_version = "Microsoft-IIS/10.0"
@@ -134,7 +134,7 @@ class JSONHandler(BaseHTTPRequestHandler):
             return b""
         return self.rfile.read(length)
 
-    # -- answers ----------------------------------------------------------------
+    # -- responses --------------------------------------------------------------
 
     def send_body(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -145,7 +145,7 @@ class JSONHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         # Headers and body leave in one write: one TLS record and one
-        # segment for small answers instead of two.
+        # segment for small responses instead of two.
         self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
             self._headers_buffer.append(body)

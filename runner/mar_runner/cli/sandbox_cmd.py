@@ -260,7 +260,7 @@ def cmd_down(args) -> int:  # noqa: ANN001
     try:
         _control(endpoints, "POST", "/shutdown")
     except requests.RequestException as exc:
-        log.warning("control API did not answer (%s); sending SIGTERM to pid %d", exc, pid)
+        log.warning("control API did not respond (%s); sending SIGTERM to pid %d", exc, pid)
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT
     while _alive(pid) and time.monotonic() < deadline:
@@ -290,7 +290,7 @@ def cmd_status(args) -> int:  # noqa: ANN001
     try:
         answer = _control(endpoints, "GET", "/status")
     except requests.RequestException as exc:
-        print(_("The sandbox (pid {pid}) does not answer: {error}").format(pid=endpoints["pid"], error=exc), file=sys.stderr)
+        print(_("The sandbox (pid {pid}) did not respond: {error}").format(pid=endpoints["pid"], error=exc), file=sys.stderr)
         return EXIT_FAILURE
     data = answer.json()
     data["control_token"] = endpoints["control_token"]
@@ -308,7 +308,7 @@ def cmd_inspect(args) -> int:  # noqa: ANN001
     try:
         answer = _control(endpoints, "GET", route)
     except requests.RequestException as exc:
-        print(_("The sandbox (pid {pid}) does not answer: {error}").format(pid=endpoints["pid"], error=exc), file=sys.stderr)
+        print(_("The sandbox (pid {pid}) did not respond: {error}").format(pid=endpoints["pid"], error=exc), file=sys.stderr)
         return EXIT_FAILURE
     if answer.status_code == 404:
         print(_("No mailbox {address} in the sandbox.").format(address=args.mailbox), file=sys.stderr)

@@ -28,7 +28,7 @@ ITEM_ID_PREFIX = "AAMk"
 
 @dataclass
 class Caller:
-    """Who sent a request, from a verified access token."""
+    """The tenant, app and roles of a request, from its verified access token."""
 
     tenant_id: str
     client_id: str
@@ -37,7 +37,7 @@ class Caller:
 
 @dataclass
 class Response:
-    """A route's answer: JSON ``body`` (dict), raw bytes, or nothing."""
+    """A route's response: a JSON ``body`` (dict), raw bytes, or no body."""
 
     status: int
     body: Any = None
@@ -47,7 +47,7 @@ class Response:
 
 @dataclass
 class Target:
-    """What a request is about, for fault rules and the request log."""
+    """The mailbox and operation of a request, for fault rules and the request log."""
 
     mailbox: str | None
     operation: str
@@ -301,7 +301,7 @@ class GraphApi:
     def _send(self, mailbox: Mailbox, item_id: str, body: bytes) -> Response:
         message = self._message(mailbox, item_id)
         if not message.is_draft:
-            # NOTE: text of Exchange's answer to sending a non-draft, not confirmed.
+            # NOTE: the text Exchange returns for sending a non-draft is not confirmed.
             raise errors.bad_request("The item is not a draft and cannot be sent.", "ErrorInvalidOperation")
         if not message.to and not message.cc:
             raise errors.no_recipients()
@@ -395,13 +395,18 @@ def _forward_fields(payload: dict) -> tuple[list[Recipient], str]:
         raise errors.unreadable_json()
     comment = payload.get("comment")
     if comment is not None and message.get("body") is not None:
-        # NOTE: Graph answers 400 here; the exact code and text are not documented.
+        # NOTE: Graph returns 400 here; the exact code and text are not documented.
         raise errors.bad_request("Both comment and message.body cannot be specified.", "ErrorInvalidRequest")
     top = payload.get("toRecipients")
     nested = message.get("toRecipients")
     if top is not None and nested is not None:
         raise errors.bad_request("Both toRecipients and message.toRecipients cannot be specified.", "ErrorInvalidRequest")
-    recipients = _recipients(top if top is not None else nested if nested is not None else [])
+    if top is not None:
+        recipients = _recipients(top)
+    elif nested is not None:
+        recipients = _recipients(nested)
+    else:
+        recipients = []
     text = comment if isinstance(comment, str) else ""
     if not text and isinstance(message.get("body"), dict):
         text = str(message["body"].get("content", ""))

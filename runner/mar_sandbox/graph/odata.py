@@ -344,7 +344,7 @@ def _order(text: str) -> list[tuple[str, bool]]:
 
 
 def _check_order_with_filter(order: list[tuple[str, bool]], filter_text: str) -> None:
-    # Exchange answers InefficientFilter unless the $orderby properties also
+    # Exchange returns InefficientFilter unless the $orderby properties also
     # come first in $filter, in the same order.
     used = filter_properties(filter_text)
     wanted = [name for name, _ in order]

@@ -1,4 +1,4 @@
-"""Transport-level faults: latency, hung answers, dropped connections and a wrong server certificate."""
+"""Transport-level faults: latency, hung responses, dropped connections and a wrong server certificate."""
 
 from __future__ import annotations
 
