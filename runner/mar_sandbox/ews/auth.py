@@ -121,6 +121,12 @@ def _basic(value: str, backend: MailboxBackend) -> ServiceAccount | None:
     return account
 
 
+def _is_initial_token(token: bytes) -> bool:
+    """Tell whether a token opens a handshake: an NTLM negotiate message (type 1) or a SPNEGO initial token."""
+    is_ntlm_negotiate = token.startswith(b"NTLMSSP\x00") and len(token) >= 12 and token[8] == 1
+    return is_ntlm_negotiate or token[:1] == b"\x60"
+
+
 def _ntlm(
     scheme: str, value: str, state: ConnectionAuth, backend: MailboxBackend, offered: list[str]
 ) -> tuple[ServiceAccount | None, str | None]:
@@ -128,10 +134,12 @@ def _ntlm(
         token = base64.b64decode(value, validate=True)
     except binascii.Error:
         raise AuthenticationFailed(offered) from None
-    # A negotiate message (type 1) starts a new handshake on this connection.
-    if len(token) >= 12 and token[8] == 1:
+    if _is_initial_token(token):
+        # A new handshake on this connection. Negotiate carries NTLM inside SPNEGO (or bare);
+        # the sandbox offers no Kerberos, so NTLM is the only mechanism either way.
+        _write_user_file_locked()
         state.account = None
-        state.ntlm = spnego.server(protocol="ntlm") if _ensure_user_file() else None
+        state.ntlm = spnego.server(protocol="negotiate" if scheme == "negotiate" else "ntlm")
     if state.ntlm is None:
         raise AuthenticationFailed(offered)
     context = state.ntlm
@@ -139,7 +147,7 @@ def _ntlm(
         with _USER_FILE_LOCK:
             output = context.step(token)  # type: ignore[attr-defined]
     except (spnego.exceptions.SpnegoError, ValueError) as exc:
-        log.info("NTLM authentication failed: %s", type(exc).__name__)
+        log.info("%s authentication failed: %s", scheme.upper(), type(exc).__name__)
         state.ntlm = None
         raise AuthenticationFailed(offered) from None
     if not context.complete:  # type: ignore[attr-defined]
@@ -149,12 +157,12 @@ def _ntlm(
     state.ntlm = None
     account = backend.service_account(principal)
     if account is None or "ntlm" not in account.auth_methods:
+        log.info("%s authentication failed: no NTLM account %s", scheme.upper(), principal)
         raise AuthenticationFailed(offered)
     state.account = account
     return account, None
 
 
-def _ensure_user_file() -> bool:
+def _write_user_file_locked() -> None:
     with _USER_FILE_LOCK:
         _write_user_file()
-    return True

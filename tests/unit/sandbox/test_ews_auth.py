@@ -78,6 +78,20 @@ def test_ntlm_binds_connection(username):
     assert authenticate(None, state, BACKEND, METHODS, "h") == (ACCOUNT, None)
 
 
+def test_negotiate_wraps_ntlm():
+    state = ConnectionAuth()
+    client = spnego.client("CORP\\svc", "Secret-1", hostname="localhost", protocol="negotiate")
+    header = "Negotiate " + base64.b64encode(client.step()).decode()
+    account = None
+    for _ in range(3):
+        account, challenge = authenticate(header, state, BACKEND, METHODS, "h")
+        if account is not None:
+            break
+        assert challenge.startswith("Negotiate ")
+        header = "Negotiate " + base64.b64encode(client.step(base64.b64decode(challenge[10:]))).decode()
+    assert account is ACCOUNT
+
+
 def test_ntlm_wrong_password():
     state = ConnectionAuth()
     with pytest.raises(AuthenticationFailed):
