@@ -22,7 +22,7 @@ import yaml
 
 from mar_sandbox.certs import certificate_thumbprints
 from mar_sandbox.model import AppCertificate, AppRegistration, OnPremOrg, Recipient, ServiceAccount, Tenant
-from mar_sandbox.store import Store, make_attachment
+from mar_sandbox.store import DEFAULT_MAX_MESSAGE_SIZE, Store, make_attachment
 
 SCHEMA_NAME = "sandbox-seed.schema.json"
 
@@ -171,6 +171,7 @@ def populate(store: Store, seed: dict) -> None:
     base = Path(seed.get("_base_dir") or ".")
     with store.lock:
         store.clear()
+        store.max_message_size = int((seed.get("settings") or {}).get("max_message_size", DEFAULT_MAX_MESSAGE_SIZE))
         for entry in seed.get("tenants", []):
             tenant = Tenant(tenant_id=entry["id"], name=entry.get("name", ""), domains=tuple(entry.get("domains", [])))
             for app_entry in entry.get("apps", []):

@@ -7,6 +7,7 @@ Exceptions::
      ├── FolderNotFound    no folder with that id or well-known name in the mailbox
      ├── ItemNotFound      no message with that id in the mailbox
      └── InvalidOperation  the message exists but the operation does not apply (e.g. send a non-draft)
+          └── MessageTooLarge  the message to send is larger than the maximum message size
 
 Every public method takes the store's re-entrant lock, so the store is safe to
 use from the server's worker threads. Messages are frozen; a method that
@@ -52,6 +53,11 @@ DELETE_MODES = {
 }
 
 
+DEFAULT_MAX_MESSAGE_SIZE = 35 * 1024 * 1024
+# Size counted for a message besides its attachments (headers and body).
+MESSAGE_OVERHEAD = 1024
+
+
 class StoreError(Exception):
     """Base class of the store's errors."""
 
@@ -84,6 +90,15 @@ class ItemNotFound(StoreError):
 
 class InvalidOperation(StoreError):
     """The message exists but the operation does not apply to it."""
+
+
+class MessageTooLarge(InvalidOperation):
+    """The message to send is larger than ``Store.max_message_size``."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the message is {size} bytes, more than the maximum of {limit} bytes")
+        self.size = size
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,8 @@ class Store:
         self.orgs: dict[str, OnPremOrg] = {}
         self.mailboxes: dict[str, Mailbox] = {}
         self.deliveries: list[Delivery] = []
+        # Exchange Online's default maximum send size (35 MB); seeds may lower it.
+        self.max_message_size = DEFAULT_MAX_MESSAGE_SIZE
         self._by_object_id: dict[str, str] = {}
         self._item_index: dict[str, str] = {}  # message id -> mailbox address
         self._folder_index: dict[str, str] = {}  # folder id -> mailbox address
@@ -532,6 +549,9 @@ class Store:
                 raise InvalidOperation("the item is not a draft")
             if not draft.to and not draft.cc:
                 raise InvalidOperation("the draft has no recipients")
+            size = message_size(draft)
+            if size > self.max_message_size:
+                raise MessageTooLarge(size, self.max_message_size)
             now = self.clock()
             for recipient in draft.to + draft.cc:
                 self._deliver(mailbox, draft, recipient, now)
@@ -566,7 +586,12 @@ class Store:
         """Forward a message at once (draft then send); returns the Sent Items copy or None."""
         with self.lock:
             draft = self.create_forward_draft(address, message_id, to, comment, subject=subject)
-            return self.send_draft(address, draft.id, save_copy=save_copy)
+            try:
+                return self.send_draft(address, draft.id, save_copy=save_copy)
+            except InvalidOperation:
+                # A forward that cannot be sent leaves no draft behind.
+                self._remove(self.mailbox(address), draft.id)
+                raise
 
     def _new_internet_id(self, mailbox: Mailbox, now: datetime) -> str:
         domain = mailbox.address.rsplit("@", 1)[-1]
@@ -643,6 +668,12 @@ class Store:
                     if d.sender.lower() == mailbox.address.lower() or d.recipient.lower() == mailbox.address.lower()
                 ],
             }
+
+
+def message_size(message: Message) -> int:
+    """Return the size a send counts: attachments as base64 (as MIME carries them), body and overhead."""
+    attachments = sum((a.size + 2) // 3 * 4 for a in message.attachments)
+    return attachments + len(message.body.encode("utf-8")) + MESSAGE_OVERHEAD
 
 
 def message_summary(message: Message) -> dict:

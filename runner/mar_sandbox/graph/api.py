@@ -15,7 +15,7 @@ from mar_sandbox.graph.errors import GraphError
 from mar_sandbox.graph.odata import Query, apply_order, parse_query
 from mar_sandbox.graph.serialize import attachment_json, folder_json, message_json
 from mar_sandbox.model import AREA_ARCHIVE, AREA_IPM, Folder, Mailbox, Message, Recipient
-from mar_sandbox.store import DELETE_PERMANENT, DELETE_SOFT, FolderNotFound, InvalidOperation, ItemNotFound
+from mar_sandbox.store import DELETE_PERMANENT, DELETE_SOFT, FolderNotFound, InvalidOperation, ItemNotFound, MessageTooLarge
 
 log = logging.getLogger("mar_sandbox.graph")
 
@@ -287,7 +287,10 @@ class GraphApi:
         if not recipients:
             raise errors.no_recipients()
         self._message(mailbox, item_id)
-        sent = self.store.forward(mailbox.address, item_id, recipients, comment)
+        try:
+            sent = self.store.forward(mailbox.address, item_id, recipients, comment)
+        except MessageTooLarge:
+            raise errors.message_too_large() from None
         log.info("forward mailbox=%s item=%s recipients=%d sent_item=%s", mailbox.address, item_id, len(recipients), sent.id if sent else "-")
         return Response(202)
 
@@ -307,6 +310,8 @@ class GraphApi:
             raise errors.no_recipients()
         try:
             self.store.send_draft(mailbox.address, item_id)
+        except MessageTooLarge:
+            raise errors.message_too_large() from None
         except InvalidOperation as exc:
             raise errors.bad_request(str(exc), "ErrorInvalidOperation") from None
         return Response(202)

@@ -125,5 +125,11 @@ def no_recipients() -> GraphError:
     return bad_request("At least one recipient is required, but none were found.", "ErrorInvalidRecipients")
 
 
+def message_too_large() -> GraphError:
+    # NOTE: code and text as reported for Exchange Online; the HTTP status
+    # (400) is an assumption.
+    return bad_request("The message exceeds the maximum supported size.", "ErrorMessageSizeExceeded")
+
+
 def method_not_allowed() -> GraphError:
     return GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")

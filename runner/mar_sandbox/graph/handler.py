@@ -110,6 +110,10 @@ def make_handler_class(context: SandboxContext) -> type:
             except GraphError as exc:
                 response = Response(exc.status, exc.body(context.clock.now(), request_id, client_request_id), dict(exc.headers))
                 log.info("graph error %d %s operation=%s mailbox=%s", exc.status, exc.code, target.operation, target.mailbox or "-")
+            except Exception:  # noqa: BLE001 - a bug must still produce a Graph-shaped 500, not a dropped connection
+                log.exception("graph: unexpected error serving %s operation=%s mailbox=%s", self.command, target.operation, target.mailbox or "-")
+                exc500 = errors.server_error(500)
+                response = Response(500, exc500.body(context.clock.now(), request_id, client_request_id))
             headers = {"request-id": request_id, "client-request-id": client_request_id, **response.headers}
             error_code = response.body.get("error", {}).get("code") if isinstance(response.body, dict) and response.status >= 400 else None
             # Logged before the answer goes out, so a client that reads the

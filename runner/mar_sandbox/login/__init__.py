@@ -113,6 +113,11 @@ def make_handler_class(context: SandboxContext) -> type:
             except errors.AadError as exc:
                 self._answer_error(exc, "token", client_id or None, started)
                 return
+            except Exception:  # noqa: BLE001 - a bug must still produce an AADSTS-shaped 500
+                log.exception("login: unexpected error checking a token request client_id=%s", client_id or "-")
+                error = errors.AadError(500, "server_error", 90033, "A transient error has occurred. Please try again.")
+                self._answer_error(error, "token", client_id or None, started)
+                return
             now = context.clock.timestamp()
             resource = form["scope"].split()[0].rsplit("/.default", 1)[0]
             token = issue_token(

@@ -293,3 +293,25 @@ def test_error_body_shape(graph):
     assert inner["client-request-id"] == "abc-123"
     assert inner["request-id"] == answer.headers["request-id"]
     assert set(inner) == {"date", "request-id", "client-request-id"}
+
+
+def test_forward_too_large(sandbox, graph):
+    seed = sandbox.seed_copy()
+    seed["settings"] = {"max_message_size": 4096}
+    sandbox.load_seed(seed)
+    message_id = graph.find(ALICE, MALICIOUS_MESSAGE_ID)[0]["id"]
+    answer = graph.post(f"/users/{ALICE}/messages/{message_id}/forward", json=FORWARD_TO)
+    assert graph_error(answer) == (400, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.")
+    assert folder_messages(sandbox, ALICE, "drafts") == []
+    assert folder_messages(sandbox, SECURITY, "inbox") == []
+
+
+def test_send_draft_too_large(sandbox, graph):
+    seed = sandbox.seed_copy()
+    seed["settings"] = {"max_message_size": 4096}
+    sandbox.load_seed(seed)
+    message_id = graph.find(ALICE, MALICIOUS_MESSAGE_ID)[0]["id"]
+    draft_id = graph.post(f"/users/{ALICE}/messages/{message_id}/createForward", json=FORWARD_TO).json()["id"]
+    answer = graph.post(f"/users/{ALICE}/messages/{draft_id}/send")
+    assert graph_error(answer) == (400, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.")
+    assert [m["id"] for m in folder_messages(sandbox, ALICE, "drafts")] == [draft_id]
