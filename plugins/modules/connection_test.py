@@ -14,7 +14,7 @@ description:
   - Connects through one account profile to one mailbox, with the configuration last applied to the engine
     host's state directory, exactly as a remediation would (token or sign-in, then a mailbox search).
   - Without O(profile), tests every account profile against its C(test_address); profiles without one are
-    listed in RV(skipped).
+    listed in RV(untested_profiles).
   - A failed connection fails the task with the server's message as the appliance shows it, its cause and its
     fix, for example C(Error validating credentials. Credential validation failed) for a wrong thumbprint.
   - Reads only; it never reports a change.
@@ -111,7 +111,7 @@ results:
       message: Error validating credentials. Credential validation failed
       cause: No certificate with this thumbprint is registered on the app.
       fix: Copy the thumbprint of the certificate uploaded to the app registration.
-skipped:
+untested_profiles:
   description: Account profiles not tested because they have no C(test_address) and no O(address) was given.
   returned: always
   type: list
@@ -135,18 +135,18 @@ else:
 
 
 def targets(module, config):
-    """Return the (profile, address) pairs to test and the profile names skipped for lack of an address."""
+    """Return the (profile, address) pairs to test and the names of profiles without a test address."""
     profile = module.params["profile"]
     if profile:
         return [(profile, module.params["address"])], []
     pairs = []
-    skipped = []
+    untested = []
     for entry in config.get("mar_account_profiles") or []:
         if entry.get("test_address"):
             pairs.append((entry["name"], entry["test_address"]))
         else:
-            skipped.append(entry["name"])
-    return pairs, skipped
+            untested.append(entry["name"])
+    return pairs, untested
 
 
 def describe_failure(result):
@@ -185,22 +185,22 @@ def main():
         module.fail_json(
             msg="No configuration has been applied to {0}: apply one first (playbooks/apply.yml).".format(state_dir),
             results=[],
-            skipped=[],
+            untested_profiles=[],
         )
-    pairs, skipped = targets(module, config)
+    pairs, untested = targets(module, config)
 
     results = []
     for profile, address in pairs:
         try:
             outcome = test_connection(state_dir, profile, address, timeout=module.params["timeout"], lang=module.params["lang"])
         except EngineError as exc:
-            module.fail_json(msg=str(exc), results=results, skipped=skipped)
+            module.fail_json(msg=str(exc), results=results, untested_profiles=untested)
         results.append(outcome.to_dict())
 
     failures = [result for result in results if not result["ok"]]
     if failures:
-        module.fail_json(msg="\n".join(describe_failure(result) for result in failures), results=results, skipped=skipped)
-    module.exit_json(changed=False, results=results, skipped=skipped)
+        module.fail_json(msg="\n".join(describe_failure(result) for result in failures), results=results, untested_profiles=untested)
+    module.exit_json(changed=False, results=results, untested_profiles=untested)
 
 
 if __name__ == "__main__":
