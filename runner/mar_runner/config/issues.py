@@ -22,10 +22,6 @@ class Issue:
     object: str = ""
     severity: str = ERROR
 
-    def located(self, file: str, line: int, column: int) -> Issue:
-        """Return a copy placed at ``file:line:column``."""
-        return Issue(self.rule, self.fix, file, line, column, self.object, self.severity)
-
     def format(self) -> str:
         """Render as ``FILE:LINE:COL: object 'name': rule; fix``.
 

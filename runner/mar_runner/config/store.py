@@ -31,7 +31,6 @@ from mar_runner.config.defaults import COMPUTED_FIELDS, normalize_config, secret
 from mar_runner.config.diff import KINDS, config_diff, mask_config, object_key
 from mar_runner.config.issues import Issue, has_errors
 from mar_runner.config.validate import validate_config
-from mar_runner.i18n import _
 
 log = logging.getLogger("mar_runner.config")
 
@@ -305,7 +304,3 @@ def _default_actor() -> str:
     except (KeyError, OSError):
         return "unknown"
 
-
-def describe_error(error: InvalidConfigError) -> str:
-    """Return the people-facing text of a refused apply."""
-    return _("the configuration is invalid and was not applied:") + "\n" + str(error)
