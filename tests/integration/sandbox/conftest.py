@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -41,8 +43,16 @@ class GraphClient:
         return answer.json()["value"]
 
 
+_tokens: dict[tuple[str, str, str], str] = {}
+
+
 def make_graph_client(sandbox, client_id: str = APP_FULL) -> GraphClient:
-    return GraphClient(sandbox.graph_url + "/v1.0", client_session(sandbox.ca_file), graph_token(sandbox, client_id), sandbox.ca_file)
+    """Return a client with a token from msal; tokens are reused while the tenants of the seed stay the same."""
+    tenants = hashlib.sha256(json.dumps(sandbox.seed_copy().get("tenants", []), sort_keys=True).encode()).hexdigest()
+    key = (sandbox.login_url, client_id, tenants)
+    if key not in _tokens:
+        _tokens[key] = graph_token(sandbox, client_id)
+    return GraphClient(sandbox.graph_url + "/v1.0", client_session(sandbox.ca_file), _tokens[key], sandbox.ca_file)
 
 
 @pytest.fixture
