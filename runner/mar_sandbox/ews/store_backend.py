@@ -10,6 +10,7 @@ from mar_sandbox.store import (
     InvalidOperation,
     ItemNotFound,
     MailboxNotFound,
+    MessageTooLarge,
     Store,
 )
 
@@ -18,6 +19,7 @@ from .backend import AttachmentInfo, DeleteMode, FolderInfo, MailboxError, Mailb
 _DELETE_MODES = {"hard": DELETE_HARD, "soft": DELETE_SOFT, "trash": DELETE_TO_DELETED_ITEMS}
 NO_MAILBOX = "The SMTP address has no mailbox associated with it."
 ITEM_NOT_FOUND = "The specified object was not found in the store."
+MESSAGE_TOO_LARGE = "The message exceeds the maximum supported size., Size is larger than maximum size allowed."
 
 
 def _message_info(message: Message) -> MessageInfo:
@@ -178,6 +180,10 @@ class StoreBackend:
             )
         except ItemNotFound:
             raise MailboxError("ErrorItemNotFound", ITEM_NOT_FOUND) from None
+        except MessageTooLarge:
+            raise MailboxError("ErrorMessageSizeExceeded", MESSAGE_TOO_LARGE) from None
+        except InvalidOperation:
+            raise MailboxError("ErrorInvalidRequest", "The request is invalid.") from None
         return None
 
     def send_draft(self, address: str, draft_key: str, save_copy: bool) -> None:
@@ -186,5 +192,7 @@ class StoreBackend:
             self.store.send_draft(address, draft_key, save_copy=save_copy)
         except ItemNotFound:
             raise MailboxError("ErrorItemNotFound", ITEM_NOT_FOUND) from None
+        except MessageTooLarge:
+            raise MailboxError("ErrorMessageSizeExceeded", MESSAGE_TOO_LARGE) from None
         except InvalidOperation:
             raise MailboxError("ErrorInvalidRequest", "The request is invalid.") from None

@@ -23,6 +23,8 @@ from exchangelib.errors import (
     TransportError,
     UnauthorizedError,
 )
+from exchangelib.items import ForwardItem
+from exchangelib.properties import ReferenceItemId
 from exchangelib.protocol import BaseProtocol, Protocol
 
 from mar_sandbox.ews.testing import SandboxCAAdapter, install_adapter
@@ -57,7 +59,14 @@ SEED = {
                     "subject": "Huge",
                     "received": "2026-11-20T09:00:00Z",
                     "attachments": [{"name": "huge.iso", "size": BIG_ATTACHMENT}],
-                }
+                },
+                {
+                    "internet_message_id": "<small@evil.example>",
+                    "from": "eve@evil.example",
+                    "subject": "Small",
+                    "received": "2026-11-21T09:00:00Z",
+                    "attachments": [{"name": "small.bin", "size": 8000}],
+                },
             ],
         },
         {"address": "bob@corp.example", "onprem": "corp"},
@@ -230,7 +239,7 @@ def test_server_busy_fail_fast(ews_sandbox):
 def test_server_busy_retried_after_back_off(ews_sandbox):
     ews_sandbox.add_fault("throttle", service="ews", operation="GetFolder", retry_after=0.2, count=1)
     account = connect(ews_sandbox, retry_policy=FaultTolerance(max_wait=5))
-    assert account.inbox.total_count == 1
+    assert account.inbox.total_count == 2
     statuses = [(e["operation"], e["status"]) for e in ews_sandbox.request_log("ews") if e["status"] != 401]
     assert statuses[:2] == [("GetFolder", 500), ("GetFolder", 200)]
 
@@ -268,7 +277,7 @@ def test_concurrency_limit_server_busy(ews_sandbox):
     with pytest.raises(ErrorServerBusy) as raised:
         list(account.inbox.all().only("subject"))
     worker.join(timeout=10)
-    assert outcome == {"slow": 1}
+    assert outcome == {"slow": 2}
     assert str(raised.value) == SERVER_BUSY
     busy = [e for e in ews_sandbox.request_log("ews") if e["error"] == "ErrorServerBusy"]
     assert [e["fault"] for e in busy] == ["concurrency"]
@@ -277,7 +286,7 @@ def test_concurrency_limit_server_busy(ews_sandbox):
 def test_latency_delays_response(ews_sandbox):
     ews_sandbox.add_fault("latency", service="ews", operation="GetFolder", delay=0.3)
     started = time.monotonic()
-    assert connect(ews_sandbox).inbox.total_count == 1
+    assert connect(ews_sandbox).inbox.total_count == 2
     assert time.monotonic() - started >= 0.3
     folder_calls = [e for e in ews_sandbox.request_log("ews") if e["operation"] == "GetFolder"]
     assert all(e["duration_ms"] >= 300 for e in folder_calls)
@@ -313,6 +322,28 @@ def test_forward_too_large(ews_sandbox):
         item.forward(subject="FW: Huge", body="", to_recipients=["bob@corp.example"])
     assert str(raised.value) == "The message exceeds the maximum supported size., Size is larger than maximum size allowed."
     assert ews_sandbox.inspect("bob@corp.example")["folders"][0]["messages"] == []
+
+
+def test_send_draft_over_store_limit(ews_sandbox):
+    ews_sandbox.load_seed(dict(SEED, settings={"max_message_size": 4096}))
+    try:
+        account = connect(ews_sandbox)
+        item = account.inbox.get(message_id="<small@evil.example>")
+        forward = ForwardItem(
+            account=account,
+            reference_item_id=ReferenceItemId(id=item.id, changekey=item.changekey),
+            subject="FW: Small",
+            new_body="",
+            to_recipients=["bob@corp.example"],
+        )
+        draft = account.drafts.get(id=forward.save(account.drafts).id)
+        with pytest.raises(ErrorMessageSizeExceeded) as raised:
+            draft.send()
+        drafts = next(f for f in ews_sandbox.inspect("alice@corp.example")["folders"] if f["well_known"] == "drafts")
+    finally:
+        ews_sandbox.load_seed(SEED)
+    assert str(raised.value) == "The message exceeds the maximum supported size., Size is larger than maximum size allowed."
+    assert [m["subject"] for m in drafts["messages"]] == ["FW: Small"]
 
 
 # Requests exchangelib never sends get the response Exchange sends: a SOAP fault, never a stack trace.
