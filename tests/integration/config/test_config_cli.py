@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 
+from tests.plugins.config import REPO
+
 SANDBOX_EWS_PASSWORD = "Sandbox-Only-Passw0rd"
+# Given explicitly: ansible.cfg is read once per process, maybe before the test moved to the repository.
+VAULT = ("--vault-password-file", str(REPO / "inventory" / "vault-password-sandbox-only.txt"))
 
 
 def test_apply_then_apply_again(marctl_here, tmp_path):
     state = str(tmp_path / "state")
-    first = marctl_here("--state-dir", state, "config", "apply", "inventory/")
-    second = marctl_here("--state-dir", state, "config", "apply", "inventory/")
+    first = marctl_here("--state-dir", state, "config", "apply", *VAULT, "inventory/")
+    second = marctl_here("--state-dir", state, "config", "apply", *VAULT, "inventory/")
     assert first.returncode == 0, first.stderr
     assert first.stdout.endswith(f"applied as version 1 to {state}\n")
     assert "exo:\n    state: added\n" in first.stdout
@@ -20,15 +24,15 @@ def test_apply_then_apply_again(marctl_here, tmp_path):
 
 def test_diff_after_apply(marctl_here, tmp_path):
     state = str(tmp_path / "state")
-    marctl_here("--state-dir", state, "config", "apply", "inventory/")
-    result = marctl_here("--state-dir", state, "config", "diff", "inventory/")
+    marctl_here("--state-dir", state, "config", "apply", *VAULT, "inventory/")
+    result = marctl_here("--state-dir", state, "config", "diff", *VAULT, "inventory/")
     assert result.returncode == 0
     assert result.stdout == "no change\n"
 
 
 def test_check_writes_nothing(marctl_here, tmp_path):
     state = tmp_path / "state"
-    result = marctl_here("--state-dir", str(state), "config", "apply", "--check", "inventory/")
+    result = marctl_here("--state-dir", str(state), "config", "apply", "--check", *VAULT, "inventory/")
     assert result.returncode == 0
     assert result.stdout.endswith("check mode: nothing was written\n")
     assert not state.exists()
@@ -36,7 +40,7 @@ def test_check_writes_nothing(marctl_here, tmp_path):
 
 def test_show_masks_secrets(marctl_here, tmp_path):
     state = str(tmp_path / "state")
-    marctl_here("--state-dir", state, "config", "apply", "inventory/")
+    marctl_here("--state-dir", state, "config", "apply", *VAULT, "inventory/")
     result = marctl_here("--state-dir", state, "config", "show")
     assert result.returncode == 0
     assert result.stdout.startswith(f"# version 1 of {state}\n")
@@ -68,8 +72,6 @@ def test_apply_invalid_refused(marctl_here, tmp_path, write_yaml):
 
 
 def test_apply_refuses_unchecked_vault_values(marctl, tmp_path):
-    from tests.plugins.config import REPO
-
     state = tmp_path / "state"
     env = {"ANSIBLE_CONFIG": None, "ANSIBLE_VAULT_PASSWORD_FILE": None, "ANSIBLE_VAULT_IDENTITY_LIST": None}
     result = marctl("--state-dir", str(state), "config", "apply", str(REPO / "inventory"), cwd=tmp_path, env=env)
@@ -82,7 +84,7 @@ def test_apply_refuses_unchecked_vault_values(marctl, tmp_path):
 
 def test_history(marctl_here, tmp_path):
     state = str(tmp_path / "state")
-    marctl_here("--state-dir", state, "config", "apply", "inventory/")
+    marctl_here("--state-dir", state, "config", "apply", *VAULT, "inventory/")
     result = marctl_here("--state-dir", state, "config", "history")
     fields = result.stdout.strip().split("\t")
     assert fields[0] == "1"
@@ -90,7 +92,7 @@ def test_history(marctl_here, tmp_path):
 
 
 def test_state_dir_from_environment(marctl_here, state_dir):
-    marctl_here("config", "apply", "inventory/")
+    marctl_here("config", "apply", *VAULT, "inventory/")
     assert (state_dir / "mar.db").exists()
     assert oct(os.stat(state_dir / "mar.db").st_mode & 0o777) == "0o600"
 
