@@ -124,6 +124,15 @@ def open_state(args: argparse.Namespace):
         return None
 
 
+def remediation_enabled(state_dir: Path) -> bool:
+    """Return ``mar_settings.enabled`` of the applied configuration (True when none was applied)."""
+    from mar_runner.config.store import ConfigStore
+
+    config = ConfigStore(state_dir).current()
+    settings = (config or {}).get("mar_settings") or {}
+    return bool(settings.get("enabled", True))
+
+
 def run_report(args: argparse.Namespace) -> int:
     """Build and print the report; return 0, 1 when the state cannot be read, 2 on invalid options."""
     if args.output_lang:
@@ -141,6 +150,7 @@ def run_report(args: argparse.Namespace) -> int:
     if conn is None:
         return EXIT_FAILURE
     try:
+        enabled = remediation_enabled(resolve_state_dir(args.state_dir))
         outcomes = query_outcomes(conn, since=since, until=until, sha256=sha256)
         deliveries = deliveries_for(conn, {outcome["sha256"] for outcome in outcomes})
     finally:
@@ -152,6 +162,7 @@ def run_report(args: argparse.Namespace) -> int:
         until=until,
         sha256=sha256,
         include_dry_run=args.include_dry_run,
+        remediation_enabled=enabled,
     )
     return write_output(render(report, args.format), args.output)
 

@@ -12,6 +12,7 @@ from mar_runner.report.model import AttemptRow, Counters, FileSection, MessageTr
 from mar_runner.report.reasons import describe_reason
 
 NO_PROFILE_REASON = "no_profile_mapped"
+DISABLED_REASON = "remediation_disabled"
 
 
 def _message_ref(outcome: Mapping[str, Any]) -> str:
@@ -147,13 +148,16 @@ def build_report(
     include_dry_run: bool = False,
     lang: str | None = None,
     generated_at: str | None = None,
+    remediation_enabled: bool = True,
 ) -> Report:
     """Build the report from outcome records (as ``OutcomeStore.query`` returns them).
 
     ``deliveries`` maps a message reference (the normalised Message-ID, or
     ``key:<message_key>``) to the delivery's ``subject``, ``sender`` and
     ``received_at`` for the tracking part. Dry-run outcomes are left out
-    unless ``include_dry_run`` is true, because nothing was changed.
+    unless ``include_dry_run`` is true, because nothing was changed. With
+    ``remediation_enabled`` false (``mar_settings.enabled`` of the applied
+    configuration) the report carries a notice that says so and how to fix it.
     """
     language = lang or current_language()
     reason_cache: dict[str | None, Any] = {}
@@ -188,7 +192,13 @@ def build_report(
         described = reason_cache.get(code) or describe_reason(code, language)
         if described is not None:
             reasons.append({"code": code, "text": described.text, "fix": described.fix})
+    notices = []
+    if not remediation_enabled:
+        disabled = describe_reason(DISABLED_REASON, language)
+        if disabled is not None:
+            notices.append({"code": disabled.code, "text": disabled.text, "fix": disabled.fix})
     return Report(
+        notices=notices,
         generated_at=generated_at or _now(),
         since=since,
         until=until,

@@ -30,7 +30,7 @@ RESULT_LABELS = {"success": N_("Success"), "failed": N_("Failed")}
 
 @lru_cache(maxsize=1024)
 def _translated(text: str, lang: str | None) -> str:
-    # A report of 10,000 recipients asks for the same few labels tens of
+    # A report of 10,000 recipients looks up the same few labels tens of
     # thousands of times.
     return translate(text, lang)
 

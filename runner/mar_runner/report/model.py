@@ -118,3 +118,6 @@ class Report:
     counters: Counters
     files: list[FileSection]
     reasons: list[dict[str, Any]]
+    # Conditions of the whole engine host, such as remediation being disabled
+    # in the settings: each a dict with ``code``, ``text`` and ``fix``.
+    notices: list[dict[str, Any]] = field(default_factory=list)

@@ -1,8 +1,8 @@
 """People-facing text and fix of each failure or skip reason code.
 
-The codes and their texts belong to the engine (``mar_runner.engine.reasons``);
-this module only translates them for reports and alerts, and explains a code
-the catalog does not list instead of failing.
+The codes and their texts belong to the engine (``mar_runner.engine.reasons``).
+This module translates them for reports and alerts. A code the catalog does
+not list gets a generic explanation instead of an error.
 """
 
 from __future__ import annotations

@@ -63,6 +63,7 @@ def report_document(report: Report) -> dict[str, Any]:
         "counters": report.counters.as_dict(),
         "files": [_section(section) for section in report.files],
         "reasons": report.reasons,
+        "notices": report.notices,
     }
 
 

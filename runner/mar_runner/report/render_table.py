@@ -94,6 +94,10 @@ def render_table(report: Report) -> str:
         translate(N_("Period: {since} to {until}"), lang).format(since=report.since or "-", until=report.until or "-"),
         "",
     ]
+    for notice in report.notices:
+        lines.append(translate(N_("Note: {text}"), lang).format(text=notice["text"]))
+        lines.append("  " + translate(N_("Fix: {text}"), lang).format(text=notice["fix"]))
+        lines.append("")
     counters = report.counters.as_dict()
     lines.extend(
         format_table(

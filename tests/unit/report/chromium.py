@@ -49,13 +49,12 @@ def _run(binary: str, profile: Path, extra: list[str], url: str) -> subprocess.C
 
 
 def render_page(binary: str, page: Path, work: Path) -> PageRun:
-    """Load ``page`` twice in headless Chromium: once for the DOM and console, once for a screenshot."""
+    """Load ``page`` in headless Chromium once: DOM on stdout, console lines on stderr, a screenshot."""
     url = page.resolve().as_uri()
-    dom_run = _run(binary, work / "profile-dom", ["--dump-dom"], url)
-    screenshot = work / "page.png"
-    _run(binary, work / "profile-shot", [f"--screenshot={screenshot}", "--window-size=1024,768"], url)
-    console = [line for line in dom_run.stderr.splitlines() if ":CONSOLE" in line]
-    return PageRun(dom=dom_run.stdout, console=console, screenshot=screenshot)
+    screenshot = work / f"{page.stem}.png"
+    run = _run(binary, work / f"profile-{page.stem}", ["--dump-dom", f"--screenshot={screenshot}", "--window-size=1024,768"], url)
+    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
+    return PageRun(dom=run.stdout, console=console, screenshot=screenshot)
 
 
 def png_colours(path: Path, limit: int = 64) -> set[tuple[int, ...]]:

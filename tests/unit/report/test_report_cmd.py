@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
 
+# Ansible, which the config commands import, patches sys.stdout and sys.stderr
+# when it is first imported; import it here, before any stream is redirected.
+import mar_runner.config.sources  # noqa: F401, E402
+from mar_runner.cli.main import main
 from mar_runner.engine.outcome import Outcome
+from mar_runner.i18n import set_language
 from mar_runner.engine.store import OutcomeStore
 from mar_runner.report.period import parse_time
 from mar_runner.state import open_db
@@ -16,14 +24,28 @@ from mar_runner.state import open_db
 from .samples import SHA_EVIL
 
 
-def marctl(*args, cwd=None):
+@dataclass
+class Completed:
+    """Exit code and output of one marctl run."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def marctl(*args):
+    """Run marctl's main() in this process, as the child process would, and capture its output."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(list(args))
+    set_language(None)
+    return Completed(code, stdout.getvalue(), stderr.getvalue())
+
+
+def marctl_process(*args):
+    """Run marctl as a child process, the way an operator does."""
     return subprocess.run(
-        [sys.executable, "-m", "mar_runner.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=cwd,
+        [sys.executable, "-m", "mar_runner.cli.main", *args], capture_output=True, text=True, timeout=60, check=False
     )
 
 
@@ -42,7 +64,7 @@ def stored(tmp_path):
 
 
 def test_invalid_since(stored):
-    completed = marctl("--state-dir", str(stored), "report", "--since", "yesterday")
+    completed = marctl_process("--state-dir", str(stored), "report", "--since", "yesterday")
     assert completed.returncode == 2
     assert completed.stderr == (
         "Invalid --since value 'yesterday': use an ISO 8601 time such as 2026-12-04T09:00:00Z, "
@@ -81,7 +103,7 @@ def test_error_in_japanese(stored):
 
 def test_output_file_private(stored, tmp_path):
     output = tmp_path / "out.json"
-    completed = marctl("--state-dir", str(stored), "report", "--format", "json", "--output", str(output))
+    completed = marctl_process("--state-dir", str(stored), "report", "--format", "json", "--output", str(output))
     assert completed.returncode == 0
     assert completed.stdout == ""
     assert json.loads(output.read_text())["counters"]["deleted"] == 1
@@ -115,3 +137,24 @@ def test_relative_period():
     now = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
     assert parse_time("24h", now) == "2026-12-03T12:00:00.000Z"
     assert parse_time("7d", now) == "2026-11-27T12:00:00.000Z"
+
+
+def test_disabled_remediation_noted(stored):
+    from mar_runner.config.store import ConfigStore
+
+    ConfigStore(stored).apply(
+        {
+            "mar_settings": {"enabled": False, "max_attempts": 3, "cloud_timeout": 30, "onprem_timeout": 30, "lookback": "30d"},
+            "mar_account_profiles": [],
+            "mar_chained_profiles": [],
+            "mar_domain_mappings": [],
+            "mar_policies": [],
+        }
+    )
+    completed = marctl("--state-dir", str(stored), "report")
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert lines[3] == "Note: Remediation is turned off in the settings (mar_settings.enabled is false)."
+    assert lines[4] == "  Fix: Set mar_settings.enabled to true and apply the configuration."
+    document = json.loads(marctl("--state-dir", str(stored), "report", "--format", "json").stdout)
+    assert [notice["code"] for notice in document["notices"]] == ["remediation_disabled"]
