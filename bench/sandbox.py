@@ -111,6 +111,12 @@ def worker(args: tuple[str, str, str, list[int]]) -> tuple[int, int]:
     return requests_done, errors
 
 
+def _cpu_seconds(pid: int) -> float:
+    # utime + stime of the sandbox process, from /proc (Linux).
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def control(endpoints: dict, method: str, route: str) -> None:
     session = client_session(endpoints["ca_file"])
     answer = session.request(method, endpoints["control_url"] + route, headers={"X-Sandbox-Token": endpoints["control_token"]}, timeout=60)
@@ -141,14 +147,19 @@ def main() -> int:
             print(f"mailboxes={options.mailboxes} workers={options.workers} cpus={os.cpu_count()}")
             for round_number in range(1, options.rounds + 1):
                 control(endpoints, "POST", "/reset")
+                server_cpu = _cpu_seconds(endpoints["pid"])
                 began = time.perf_counter()
                 with multiprocessing.Pool(options.workers) as pool:
                     results = pool.map(worker, [(endpoints["graph_url"], endpoints["ca_file"], token, share) for share in shares])
                 elapsed = time.perf_counter() - began
                 total = sum(r[0] for r in results)
                 failed = sum(r[1] for r in results)
+                server_cpu = _cpu_seconds(endpoints["pid"]) - server_cpu
                 load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-                print(f"round {round_number}: {total} requests in {elapsed:.2f} s = {total / elapsed:.0f} requests/s, errors={failed}, load average {load}")
+                print(
+                    f"round {round_number}: {total} requests in {elapsed:.2f} s = {total / elapsed:.0f} requests/s, "
+                    f"errors={failed}, server CPU {1000 * server_cpu / total:.2f} ms/request, load average {load}"
+                )
         finally:
             subprocess.run([*marctl, "down", "--state-dir", str(state)], capture_output=True, env=env, timeout=60)
     return 0
