@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import sqlite3
 import sys
 
 import yaml
@@ -67,6 +69,26 @@ def register(subparsers) -> None:
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), EXIT_USAGE)[1])
 
 
+def _state_errors(command):
+    """Turn an unusable state directory into a message and exit code 1 instead of a traceback."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except (OSError, sqlite3.Error) as error:
+            state_dir = resolve_state_dir(args.state_dir)
+            print(
+                _("cannot use the state directory {state_dir}: {error}; check that it exists and is writable").format(
+                    state_dir=state_dir, error=error
+                ),
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
+
+    return run
+
+
 def _declared(args: argparse.Namespace) -> dict | None:
     """Load and validate; print the issues and return None when the config cannot be applied."""
     try:
@@ -92,6 +114,7 @@ def _print_plan(plan: Plan) -> None:
     print(_yaml(plan.diff), end="")
 
 
+@_state_errors
 def run_diff(args: argparse.Namespace) -> int:
     declared = _declared(args)
     if declared is None:
@@ -105,6 +128,7 @@ def run_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@_state_errors
 def run_apply(args: argparse.Namespace) -> int:
     declared = _declared(args)
     if declared is None:
@@ -123,6 +147,7 @@ def run_apply(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@_state_errors
 def run_show(args: argparse.Namespace) -> int:
     store = ConfigStore(resolve_state_dir(args.state_dir))
     plan_view = store.current()
@@ -140,6 +165,7 @@ def run_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@_state_errors
 def run_history(args: argparse.Namespace) -> int:
     store = ConfigStore(resolve_state_dir(args.state_dir))
     for entry in store.history():

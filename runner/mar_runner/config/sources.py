@@ -65,8 +65,8 @@ class _Collector:
         self.by_path: dict[str, LoadedFile] = {}
 
     def parse(self, path: str) -> LoadedFile:
-        text = Path(path).read_text(encoding="utf-8") if os.path.isfile(path) else ""
-        if text.lstrip().startswith(VAULT_HEADER):
+        if _is_vault_file(path):
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
             if not self.secrets:
                 loaded = LoadedFile(path)
                 loaded.issues.append(_vault_warning(path, 1))
@@ -114,6 +114,15 @@ class _Collector:
         self.loaded.source.locate = self.locate
         self.loaded.source.yaml11 = self.yaml11
         return self.loaded
+
+
+def _is_vault_file(path: str) -> bool:
+    """Tell whether a file is a whole-file vault (it starts with the vault header)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(VAULT_HEADER)) == VAULT_HEADER.encode()
+    except OSError:
+        return False
 
 
 def _get(data: Any, path: tuple) -> Any:

@@ -134,3 +134,22 @@ def test_validate_warns_about_legacy_variable(marctl_here, write_yaml):
         f"{path}:2:3: mar_legacy_office365 is the configuration of appliance releases before 13.0; "
         "run marctl config migrate to turn it into an account profile mapped to ALL\n"
     )
+
+
+def test_unwritable_state_dir(marctl_here, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    state = str(blocker / "state")
+    result = marctl_here("--state-dir", state, "config", "apply", *VAULT, "inventory/")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"cannot use the state directory {state}: ")
+    assert result.stderr.endswith("; check that it exists and is writable\n")
+
+
+def test_binary_file_is_reported(marctl_here, tmp_path):
+    path = tmp_path / "config.yml"
+    path.write_bytes(b"\xff\xfe\x00binary")
+    result = marctl_here("validate", str(path))
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{path}: cannot read the file: ")
+    assert result.stdout.endswith("; check the path and that the file is UTF-8 text\n")
