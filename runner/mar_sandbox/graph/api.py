@@ -113,7 +113,10 @@ class GraphApi:
         user = segments[1]
         rest = segments[2:]
         if not rest:
-            raise errors.segment_not_found(user)
+            if method != "GET":
+                raise errors.method_not_allowed()
+            # Reading a user object needs User.Read.All, which a mail-only app lacks.
+            raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
         kind = rest[0].lower()
         if kind == "messages":
             return self._messages(method, user, rest[1:], raw_query, body, caller, folder=None)
@@ -179,7 +182,7 @@ class GraphApi:
             if method == "GET":
                 mailbox = self._mailbox(user, caller, READ_ROLES)
                 query = parse_query(raw_query, collection=False)
-                return Response(200, message_json(self._message(mailbox, item_id), query.select))
+                return Response(200, _with_expand(self._message(mailbox, item_id), query))
             if method == "DELETE":
                 return self._delete(self._mailbox(user, caller, WRITE_ROLES), item_id)
             if method == "PATCH":
@@ -221,7 +224,7 @@ class GraphApi:
         result: dict[str, Any] = {"@odata.context": f"{self.context.urls.get('graph', '')}/v1.0/$metadata#{context_path}{select}"}
         if query.count:
             result["@odata.count"] = len(messages)
-        result["value"] = [message_json(m, query.select) for m in page]
+        result["value"] = [_with_expand(m, query) for m in page]
         if query.skip + query.top < len(messages):
             result["@odata.nextLink"] = self._next_link(user, folder_ref, raw_query, query.skip + query.top)
         return Response(200, result)
@@ -364,6 +367,13 @@ class GraphApi:
             total=len(messages),
             unread=sum(1 for m in messages if not m.is_read),
         )
+
+
+def _with_expand(message: Message, query: Query) -> dict:
+    result = message_json(message, query.select)
+    if query.expand_attachments:
+        result["attachments"] = [attachment_json(a) for a in message.attachments]
+    return result
 
 
 def _json_object(body: bytes) -> dict:

@@ -270,6 +270,7 @@ class Query:
     skip: int = 0
     order: list[tuple[str, bool]] = field(default_factory=list)  # (property, descending)
     count: bool = False
+    expand_attachments: bool = False
 
 
 def parse_query(raw_query: str, *, collection: bool) -> Query:
@@ -287,8 +288,10 @@ def parse_query(raw_query: str, *, collection: bool) -> Query:
     query = Query()
     if "$search" in options:
         raise bad_request("The query parameter '$search' is not supported by the sandbox.", "BadRequest")
-    if "$expand" in options and options["$expand"].strip().lower() not in ("attachments", ""):
-        raise bad_request(f"Parsing OData Select and Expand failed: Could not find a property named '{options['$expand']}' on type 'microsoft.graph.message'.")
+    if "$expand" in options:
+        if options["$expand"].strip().lower() != "attachments":
+            raise bad_request(f"Parsing OData Select and Expand failed: Could not find a property named '{options['$expand']}' on type 'microsoft.graph.message'.")
+        query.expand_attachments = True
     if "$filter" in options:
         if not collection:
             raise bad_request("The query specified in the URI is not valid. The requested resource is not a collection. Query options $filter, $orderby, $count, $skip, and $top can be applied only on collections.")

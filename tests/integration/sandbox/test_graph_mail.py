@@ -315,3 +315,15 @@ def test_send_draft_too_large(sandbox, graph):
     answer = graph.post(f"/users/{ALICE}/messages/{draft_id}/send")
     assert graph_error(answer) == (400, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.")
     assert [m["id"] for m in folder_messages(sandbox, ALICE, "drafts")] == [draft_id]
+
+
+def test_expand_attachments(graph):
+    value = quote(f"internetMessageId eq '{MALICIOUS_MESSAGE_ID}'", safe="")
+    answer = graph.get(f"/users/{ALICE}/messages?$filter={value}&$select=id&$expand=attachments")
+    attachments = answer.json()["value"][0]["attachments"]
+    assert [hashlib.sha256(base64.b64decode(a["contentBytes"])).hexdigest() for a in attachments] == [MALICIOUS_SHA256]
+
+
+def test_user_object_needs_directory_role(graph):
+    answer = graph.get(f"/users/{ALICE}")
+    assert graph_error(answer) == (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
