@@ -35,6 +35,11 @@ RECIPIENTS: dict[str, tuple[str, str, str | None]] = {
     "gone@corp.example.com": ("delivered", "failed", "message_not_found"),
     "eve@broken.example.com": ("delivered", "failed", "authentication_failed"),
     "user5@example.org": ("delivered", "failed", "no_profile_mapped"),
+    # A private key that does not match the certificate registered on the app
+    # (AADSTS700027): a credentials error of the profile, alerted once.
+    "frank1@wrongkey.example.com": ("delivered", "failed", "authentication_failed"),
+    "frank2@wrongkey.example.com": ("delivered", "failed", "authentication_failed"),
+    "frank3@wrongkey.example.com": ("delivered", "failed", "authentication_failed"),
     "bounced@example.com": ("bounced", "skipped", "not_delivered"),
 }
 
@@ -64,7 +69,7 @@ def _seed(app: Any) -> dict[str, Any]:
     return base_seed(app, mailboxes)
 
 
-def _declared(sandbox: Any, app: Any, relay_port: int) -> dict[str, Any]:
+def _declared(sandbox: Any, app: Any, other_key_pem: str, relay_port: int) -> dict[str, Any]:
     ca = Path(sandbox.ca_file).read_text()
     graph = {
         "type": "graph",
@@ -92,6 +97,7 @@ def _declared(sandbox: Any, app: Any, relay_port: int) -> dict[str, Any]:
         "mar_account_profiles": [
             {"name": "exo", "description": "sandbox tenant", **graph},
             {"name": "exo-broken", "description": "wrong client id", **graph, "client_id": WRONG_CLIENT},
+            {"name": "exo-wrongkey", "description": "key of another certificate", **graph, "private_key": other_key_pem},
             {
                 "name": "onprem",
                 "description": "sandbox Exchange",
@@ -107,6 +113,7 @@ def _declared(sandbox: Any, app: Any, relay_port: int) -> dict[str, Any]:
             {"domains": ["example.com"], "profile": "hybrid"},
             {"domains": ["corp.example.com"], "profile": "onprem"},
             {"domains": ["broken.example.com"], "profile": "exo-broken"},
+            {"domains": ["wrongkey.example.com"], "profile": "exo-wrongkey"},
         ],
         "mar_policies": [{"name": "DEFAULT", "mailbox_auto_remediation": {"enabled": True, "action": "delete"}}],
     }
@@ -143,13 +150,13 @@ def _inputs(folder: Path) -> tuple[Path, Path]:
     return tracking, verdicts
 
 
-def run_sandbox_replay(folder: Path, sandbox: Any, app: Any) -> SandboxReplay:
+def run_sandbox_replay(folder: Path, sandbox: Any, app: Any, other_key_pem: str) -> SandboxReplay:
     """Apply the configuration, replay the verdict against the sandbox and return the state."""
     sandbox.load_seed(_seed(app))
     controller, mailbox = start_plain_relay()
     state_dir = folder / "state"
     try:
-        declared = _declared(sandbox, app, controller.port)
+        declared = _declared(sandbox, app, other_key_pem, controller.port)
         ConfigStore(state_dir).apply(declared)
         tracking, verdicts = _inputs(folder)
         installed = install_log_handlers(state_dir, ConfigStore(state_dir).current()["mar_settings"])

@@ -27,7 +27,7 @@ EXPECTED_COUNTERS = {
     "deleted": 3,
     "forwarded": 0,
     "forwarded_and_deleted": 0,
-    "failed": 3,
+    "failed": 6,
     "in_progress": 0,
     "skipped": 1,
 }
@@ -101,6 +101,9 @@ def test_json_failed_with_reason_and_fix(json_report):
     assert failed == {
         "gone@corp.example.com": ("message_not_found", ["onprem"]),
         "eve@broken.example.com": ("authentication_failed", ["exo-broken"]),
+        "frank1@wrongkey.example.com": ("authentication_failed", ["exo-wrongkey"]),
+        "frank2@wrongkey.example.com": ("authentication_failed", ["exo-wrongkey"]),
+        "frank3@wrongkey.example.com": ("authentication_failed", ["exo-wrongkey"]),
     }
     assert section["failed"][0]["reason"] == "authentication_failed"
     assert section["failed"][0]["fix"] == (
@@ -149,7 +152,7 @@ def test_table(replayed, lang):
         code, stdout = marctl_in_process(replayed, "--lang", lang, "report")
         assert code == 0
     lines = stdout.splitlines()
-    assert lines[5].split() == ["3", "0", "0", "3", "0", "1"]
+    assert lines[5].split() == ["3", "0", "0", "6", "0", "1"]
     assert any("eve@broken.example.com" in line and "exo-broken" in line and "authentication_failed" in line for line in lines)
     assert "\x1b" not in stdout
     heading = "Remediation report generated " if lang == "en" else "修復レポート 作成日時 "
@@ -203,6 +206,7 @@ def test_html_in_chromium(replayed, tmp_path):
     run = render_page(binary, output, tmp_path)
     assert run.console == []
     assert "eve@broken.example.com" in run.dom
+    assert "AADSTS700027: Client assertion contains an invalid signature." in run.dom
     assert len(png_colours(run.screenshot)) > 2
 
 
@@ -223,7 +227,7 @@ def test_mail_log_outcome_fields(replayed):
     assert f"mid=100 message_id={MESSAGE_ID} recipient=eve@broken.example.com" in eve[0]
     assert "action=delete status=failed reason=authentication_failed" in eve[0]
     assert lines[-1].split(" ")[2] == "run_finished"
-    assert " failed=3 " in lines[-1]
+    assert " failed=6 " in lines[-1]
     assert " success=3 " in lines[-1]
 
 
@@ -253,12 +257,26 @@ def test_json_lines_parse(replayed):
 
 
 def test_profile_alert_once_by_email(replayed):
-    assert len(replayed.alert_emails) == 1
-    message = email.message_from_bytes(replayed.alert_emails[0], policy=email.policy.default)
-    assert message["Subject"] == "mailsec.mar: profile exo-broken cannot reach its mailboxes"
-    body = message.get_content().replace("\r\n", "\n")
-    assert "Diagnosis: AADSTS700016: Application with identifier '00000000-0000-0000-0000-00000000dead'" in body
+    subjects = sorted(
+        email.message_from_bytes(raw, policy=email.policy.default)["Subject"] for raw in replayed.alert_emails
+    )
+    assert subjects == [
+        "mailsec.mar: profile exo-broken cannot reach its mailboxes",
+        "mailsec.mar: profile exo-wrongkey cannot reach its mailboxes",
+    ]
+
+
+def test_wrong_key_alert_explains_fix(replayed):
+    messages = [email.message_from_bytes(raw, policy=email.policy.default) for raw in replayed.alert_emails]
+    wrong_key = next(message for message in messages if "exo-wrongkey" in message["Subject"])
+    body = wrong_key.get_content().replace("\r\n", "\n")
+    assert "Diagnosis: AADSTS700027: Client assertion contains an invalid signature." in body
     assert "Reason: authentication_failed: The mail server rejected the profile's credentials.\n" in body
+    assert "Fix: Check the client id, tenant id, thumbprint and private key (Graph)" in body
+
+
+def test_alerts_logged_once_per_profile(replayed):
     alerts = [line for line in _log_lines(replayed, REMEDIATION_LOG) if " alert " in line]
-    assert len(alerts) == 1
-    assert "profile=exo-broken reason=authentication_failed kind=profile_unreachable" in alerts[0]
+    assert len(alerts) == 2
+    assert sum("profile=exo-wrongkey reason=authentication_failed kind=profile_unreachable" in line for line in alerts) == 1
+    assert sum("profile=exo-broken reason=authentication_failed kind=profile_unreachable" in line for line in alerts) == 1

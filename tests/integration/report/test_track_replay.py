@@ -47,6 +47,9 @@ def test_every_attempt_listed(conn):
         ("dave@example.com", "exo", "delete", "failed", "wrong_profile_type"),
         ("dave@example.com", "onprem", "delete", "success", None),
         ("eve@broken.example.com", "exo-broken", "delete", "failed", "authentication_failed"),
+        ("frank1@wrongkey.example.com", "exo-wrongkey", "delete", "failed", "authentication_failed"),
+        ("frank2@wrongkey.example.com", "exo-wrongkey", "delete", "failed", "authentication_failed"),
+        ("frank3@wrongkey.example.com", "exo-wrongkey", "delete", "failed", "authentication_failed"),
         ("gone@corp.example.com", "onprem", "delete", "failed", "message_not_found"),
         ("user5@example.org", None, "delete", "failed", "no_profile_mapped"),
     ]
@@ -81,7 +84,7 @@ def test_json(conn, lang):
     document = json.loads(render_track(track(conn, sha256=SHA, lang=lang), "json"))
     assert document["lang"] == lang
     assert document["messages"][0]["delivery"]["mids"] == ["100"]
-    assert len(document["messages"][0]["attempts"]) == 8
+    assert len(document["messages"][0]["attempts"]) == 11
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
@@ -95,6 +98,9 @@ def test_csv(conn, lang):
         ("dave@example.com", "exo", "failed", "wrong_profile_type"),
         ("dave@example.com", "onprem", "success", ""),
         ("eve@broken.example.com", "exo-broken", "failed", "authentication_failed"),
+        ("frank1@wrongkey.example.com", "exo-wrongkey", "failed", "authentication_failed"),
+        ("frank2@wrongkey.example.com", "exo-wrongkey", "failed", "authentication_failed"),
+        ("frank3@wrongkey.example.com", "exo-wrongkey", "failed", "authentication_failed"),
         ("gone@corp.example.com", "onprem", "failed", "message_not_found"),
         ("user5@example.org", "", "failed", "no_profile_mapped"),
     ]
