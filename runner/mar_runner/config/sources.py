@@ -202,6 +202,8 @@ def _template_standalone(collector: _Collector, variables: dict) -> None:
         return
     from mar_runner.config.templating import render
 
+    # Templating cannot store a VaultValue; its marker text makes render() report "vault".
+    variables = _vault_as_marker(variables)
     for path, text in templates:
         result, problem = render(text, variables)
         if problem:
@@ -213,6 +215,16 @@ def _template_standalone(collector: _Collector, variables: dict) -> None:
             )
         else:
             _set(config, path, result)
+
+
+def _vault_as_marker(value: Any) -> Any:
+    if isinstance(value, VaultValue):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _vault_as_marker(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_vault_as_marker(item) for item in value]
+    return value
 
 
 def copy_without_encrypted_files(inventory: str) -> str:

@@ -149,3 +149,45 @@ def test_vault_ciphertext_is_never_the_value():
     assert isinstance(password, VaultValue)
     assert str(password) == "<vault-encrypted>"
     assert "ANSIBLE_VAULT" not in repr(password)
+
+
+def _encrypted_value(password_file, plaintext: str) -> str:
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.parsing.vault import VaultLib, get_file_vault_secret
+
+    secret = get_file_vault_secret(filename=str(password_file), loader=DataLoader())
+    secret.load()
+    ciphertext = VaultLib([("default", secret)]).encrypt(plaintext).decode()
+    return "".join("  " + line + "\n" for line in ciphertext.splitlines())
+
+
+REFERENCE_TEXT = """\
+mar_account_profiles:
+  - name: onprem
+    description: d
+    type: ews
+    username: CORP\\svc
+    password: "{{ vault_onprem_password }}"
+    host: mail.corp.example.com
+vault_onprem_password: !vault |
+"""
+
+
+def test_template_of_vault_value_is_unchecked(write_yaml, tmp_path, monkeypatch):
+    monkeypatch.setattr("mar_runner.config.vault._configured_sources", lambda: [])
+    password_file = tmp_path / "pw.txt"
+    password_file.write_text("pw\n")
+    path = write_yaml(REFERENCE_TEXT + _encrypted_value(password_file, "s3cret"))
+    loaded = load_paths([path])
+    assert issues_of(path) == [f"{path}:8: vault-encrypted value not checked: give a vault password to check it"]
+    assert loaded.source.unchecked == {("mar_account_profiles", 0, "password")}
+
+
+def test_template_of_vault_value_decrypted(write_yaml, tmp_path, monkeypatch):
+    monkeypatch.setattr("mar_runner.config.vault._configured_sources", lambda: [])
+    password_file = tmp_path / "pw.txt"
+    password_file.write_text("pw\n")
+    path = write_yaml(REFERENCE_TEXT + _encrypted_value(password_file, "s3cret"))
+    loaded = load_paths([path], password_files=[str(password_file)])
+    assert issues_of(path, password_files=[str(password_file)]) == []
+    assert loaded.config["mar_account_profiles"][0]["password"] == "s3cret"
