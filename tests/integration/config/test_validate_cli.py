@@ -225,3 +225,11 @@ def test_file_without_configuration(marctl_here, write_yaml):
         f"no configuration variables found in {path}; declare mar_settings, mar_account_profiles, "
         "mar_chained_profiles, mar_domain_mappings and mar_policies\n"
     )
+
+
+def test_vault_password_file_from_environment(marctl, tmp_path):
+    env = dict(NO_ANSIBLE_ENV, ANSIBLE_VAULT_PASSWORD_FILE=PASSWORD_FILE, LANG="ja_JP.UTF-8")
+    result = marctl("validate", str(REPO / "inventory"), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr == f"{REPO / 'inventory'} (ホスト engine1): 正しい設定です。警告 0 件\n"
