@@ -24,6 +24,8 @@ EXTENSIONS = {
     ".yaml": "yaml",
     ".yml": "yaml",
     ".csv": "csv",
+    ".log": "log",
+    ".txt": "log",
 }
 MAX_STRUCTURED_BYTES = 256 * 1024 * 1024
 
@@ -57,8 +59,8 @@ def detect_kind(path: str, head: str) -> str:
             return "json"
         except ValueError:
             return "jsonl"
-    first_line = start.split("\n", 1)[0].lower()
-    if "sha256" in first_line and "," in first_line and "retrospective" not in first_line:
+    header = [field.strip().strip('"').lower() for field in start.split("\n", 1)[0].split(",")]
+    if "sha256" in header:
         return "csv"
     return "log"
 
