@@ -158,3 +158,16 @@ def test_disabled_remediation_noted(stored):
     assert lines[4] == "  Fix: Set mar_settings.enabled to true and apply the configuration."
     document = json.loads(marctl("--state-dir", str(stored), "report", "--format", "json").stdout)
     assert [notice["code"] for notice in document["notices"]] == ["remediation_disabled"]
+
+
+def test_language_from_locale(stored, monkeypatch):
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    completed = marctl("--state-dir", str(stored), "report")
+    assert completed.returncode == 0
+    assert completed.stdout.splitlines()[0].startswith("修復レポート 作成日時 ")
+
+
+def test_lang_option_wins_over_locale(stored, monkeypatch):
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    completed = marctl("--state-dir", str(stored), "report", "--lang", "en")
+    assert completed.stdout.splitlines()[0].startswith("Remediation report generated ")
