@@ -31,6 +31,7 @@ from mar_runner.config.defaults import COMPUTED_FIELDS, normalize_config, secret
 from mar_runner.config.diff import KINDS, config_diff, mask_config, object_key
 from mar_runner.config.issues import Issue, has_errors
 from mar_runner.config.validate import validate_config
+from mar_runner.i18n import _
 
 log = logging.getLogger("mar_runner.config")
 
@@ -202,16 +203,16 @@ class ConfigStore:
     @staticmethod
     def _with_object(before: dict | None, kind: str, obj: dict, state_: str) -> dict:
         if kind not in KINDS:
-            raise ValueError(f"unknown object kind {kind!r}: use one of {', '.join(KINDS)}")
+            raise ValueError(_("unknown object kind '{kind}': use one of {kinds}").format(kind=kind, kinds=", ".join(KINDS)))
         if state_ not in ("present", "absent"):
-            raise ValueError(f"invalid state {state_!r}: use present or absent")
+            raise ValueError(_("invalid state '{state}': use present or absent").format(state=state_))
         config = copy.deepcopy(before) if before else normalize_config({})
         var, key_field = KINDS[kind]
         if key_field is None:
             config[var] = obj if state_ == "present" else {}
             return config
         if not isinstance(obj.get(key_field), str):
-            raise ValueError(f"a {kind} needs its key field {key_field!r}")
+            raise ValueError(_("a {kind} needs its key field '{field}'").format(kind=kind, field=key_field))
         key = obj[key_field]
         kept = [o for o in config[var] if object_key(var, o) != key]
         if state_ == "present":
