@@ -3,8 +3,8 @@ clean verdict after a remediation.
 
 ``dispatch_alert`` is the one entry point the engine calls. An alert of one
 kind goes out at most once per profile (``profile_unreachable``) or per file
-(``clean_after_remediation``) per ``mar_settings.alerts.interval``; the limit
-is kept in the shared database so that every worker and replay shares it.
+(``clean_after_remediation``) per ``mar_settings.alerts.interval``. The limit
+is kept in the shared database, so every worker and replay shares it.
 A sent alert is logged as an ``alert`` event and, when
 ``mar_settings.alerts.smtp`` is set, emailed through that relay. A relay that
 fails is logged and never raises, so remediation goes on.
@@ -84,7 +84,7 @@ def _restorable(state_dir: Path | str, sha256: str) -> list[dict[str, Any]]:
 
 
 def _with_restorable(state_dir: Path | str | None, alert: Alert) -> Alert:
-    # The engine may leave the list out; the stored outcomes say what was done.
+    # The engine may leave the list out, and the stored outcomes record what was done.
     if alert.kind != "clean_after_remediation" or "restorable" in alert.details or not alert.sha256 or state_dir is None:
         return alert
     details = dict(alert.details)

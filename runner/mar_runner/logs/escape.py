@@ -14,7 +14,7 @@ from typing import Any
 
 _NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\\": "\\\\"}
 # Categories escaped besides the named characters: control characters (Cc,
-# which holds ESC and DEL), format characters (Cf: bidirectional overrides,
+# which contains ESC and DEL), format characters (Cf: bidirectional overrides,
 # zero-width joiners), line and paragraph separators (Zl, Zp), and surrogates
 # or unassigned code points that a terminal may show as anything.
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
