@@ -4,8 +4,8 @@ Stores 10,000 outcomes (100 files with 100 recipients each, a mix of every
 status and reason) in a fresh state database, then for each format measures
 reading them back with OutcomeStore.query, building the report and
 rendering it. Each format runs three times and the best wall time counts,
-as timeit does, so that other load on the machine weighs less; the CPU time
-of that run is printed beside it. Prints one line per format and exits 1
+as timeit does, because other load on the machine then weighs less. The CPU
+time of that run is printed beside it. Prints one line per format and exits 1
 when any takes 2 s or more. Run: .venv/bin/python bench/report.py [--recipients N]
 """
 

@@ -1,12 +1,12 @@
-"""Which fields of an engine event each log line shows, and which it never shows."""
+"""Field order of the log lines, and the fields whose values are never written."""
 
 from __future__ import annotations
 
 from typing import Any
 
-# A field whose name contains one of these words is replaced by REDACTED:
-# logs never carry a secret, a token, a header or a message body, even when
-# a caller passes one by mistake.
+# A field whose name contains one of these words is written as REDACTED, so
+# that a secret, token, header or message body passed by mistake does not
+# reach a log. Values of other fields are written as given.
 FORBIDDEN_WORDS = (
     "password",
     "passphrase",
