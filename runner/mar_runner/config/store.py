@@ -249,6 +249,8 @@ class ConfigStore:
             _set(stored, path, {"secret_file": reuse or self._write_secret(value)})
         conn = self._connect(create=True)
         try:
+            # NOTE: the plan was computed before this transaction; two applies running at
+            # once each write their own version, and the later one wins.
             conn.execute("BEGIN IMMEDIATE")
             cursor = conn.execute(
                 "INSERT INTO cfg_snapshots (applied_at, actor, changes, config) VALUES (?, ?, ?, ?)",

@@ -29,6 +29,7 @@ def test_generated_credentials_validate(tmp_path, marctl_here):
     assert stat.S_IMODE((tmp_path / "inventory" / "sandbox" / "ca-key.pem").stat().st_mode) == 0o600
     assert (tmp_path / "inventory" / "sandbox" / "ca.pem").read_text().startswith("# LOCAL SANDBOX ONLY")
     assert "PRIVATE KEY" not in vault_file.read_text()
+    assert vault_file.read_text().startswith("# yaml-language-server: $schema=../../../schemas/config.schema.json\n---\n")
     validated = marctl_here(
         "validate",
         "--vault-password-file",
