@@ -1,9 +1,9 @@
 """A real replay on the sandbox whose outcomes, logs and alerts the report tests read.
 
-The configuration is applied to a fresh state directory, the tracking record
-and the verdict are files, and the engine reaches the sandbox's Graph and
-EWS over TLS with msal and exchangelib, as the Ansible replay action does:
-``install_log_handlers`` first, then ``replay``. Alerts go to a local SMTP
+The configuration is applied to a fresh state directory, and the tracking
+record and the verdict are files. The engine reaches the sandbox's Graph and
+EWS over TLS with msal and exchangelib. As the Ansible replay action does,
+``install_log_handlers`` runs first, then ``replay``. Alerts go to a local SMTP
 relay on 127.0.0.1. The message's subject and file name carry markup,
 quotes, CR/LF and an ANSI escape.
 """

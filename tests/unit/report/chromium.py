@@ -76,10 +76,13 @@ def png_colours(path: Path, limit: int = 64) -> set[tuple[int, ...]]:
             channels = 3 if colour_type == 2 else 4
         elif kind == b"IDAT":
             chunks.append(body)
+
     raw = zlib.decompress(b"".join(chunks))
     stride = width * channels
     previous = bytearray(stride)
     colours: set[tuple[int, ...]] = set()
+
+    # Undo the PNG row filters (None, Sub, Up, Average, Paeth) and sample every seventh pixel.
     for row in range(height):
         start = row * (stride + 1)
         filter_type = raw[start]
