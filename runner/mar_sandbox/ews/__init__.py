@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .error_rules import EwsErrorRules, ews_error_rules
 from .handler import EwsRequestHandler, build_handler_class
 
 
@@ -20,4 +21,4 @@ def make_handler_class(context: Any, org_name: str) -> type[EwsRequestHandler]:
     return build_handler_class(backend, org_name, context)
 
 
-__all__ = ["EwsRequestHandler", "build_handler_class", "make_handler_class"]
+__all__ = ["EwsErrorRules", "EwsRequestHandler", "build_handler_class", "ews_error_rules", "make_handler_class"]

@@ -11,7 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import actions, convert_id, find_item, folders, items  # noqa: F401  (registers the operations)
-from .auth import AuthenticationFailed, ConnectionAuth, authenticate
+from .auth import AuthenticationFailed, ConnectionAuth, authenticate, challenges
+from .error_rules import STATUS_PAGES, ews_error_rules
 from .backend import MailboxBackend, MailboxError
 from .injection import Outcome, apply_faults, concurrency_slot
 from .operation import MAILBOX_OPERATIONS, OPERATIONS, OperationContext
@@ -130,6 +131,8 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
                 )
             if request.name in MAILBOX_OPERATIONS and outcome.mailbox is not None:
                 self._check_impersonation(account, outcome.mailbox)
+            if self.sandbox is not None and not self._apply_error_rules(outcome):
+                return outcome
             context = OperationContext(self.backend, account, request, outcome.mailbox.lower() if outcome.mailbox else None)
             # The in-flight slot covers injected latency too, as a slow server keeps the request open.
             with concurrency_slot(self.sandbox, outcome):
@@ -146,6 +149,22 @@ class EwsRequestHandler(BaseHTTPRequestHandler):
         self._send(200, envelope(profile, content), "text/xml; charset=utf-8")
         outcome.status = 200
         return outcome
+
+    def _apply_error_rules(self, outcome: Outcome) -> bool:
+        """Send an injected error when a rule matches; return False when the request must not run."""
+        rule = ews_error_rules(self.sandbox).fire(outcome.mailbox, outcome.operation)
+        if rule is None:
+            return True
+        outcome.injected = "ews_error"
+        if rule.code is not None:
+            raise rule.fault()
+        status = rule.status or 500
+        if status == 401:
+            self._send_unauthorized(challenges(self.backend.auth_methods(), self.headers.get("Host", "localhost")))
+        else:
+            self._send(status, STATUS_PAGES[status], "text/html")
+        outcome.status = status
+        return False
 
     def _check_impersonation(self, account, mailbox: str) -> None:
         if not account.can_impersonate:

@@ -27,6 +27,7 @@ from exchangelib.items import ForwardItem
 from exchangelib.properties import ReferenceItemId
 from exchangelib.protocol import BaseProtocol, Protocol
 
+from mar_sandbox.ews import ews_error_rules
 from mar_sandbox.ews.testing import SandboxCAAdapter, install_adapter
 from mar_sandbox.server import Sandbox
 
@@ -344,6 +345,32 @@ def test_send_draft_over_store_limit(ews_sandbox):
         ews_sandbox.load_seed(SEED)
     assert str(raised.value) == "The message exceeds the maximum supported size., Size is larger than maximum size allowed."
     assert [m["subject"] for m in drafts["messages"]] == ["FW: Small"]
+
+
+def test_impersonation_denied_for_one_mailbox(ews_sandbox):
+    ews_error_rules(ews_sandbox.context).add(code="ErrorImpersonateUserDenied", mailbox="bob@corp.example", count=1)
+    with pytest.raises(ErrorImpersonateUserDenied):
+        connect(ews_sandbox, address="bob@corp.example").inbox.total_count
+    assert connect(ews_sandbox, address="alice@corp.example").inbox.total_count == 2
+    Protocol.clear_cache()
+    assert connect(ews_sandbox, address="bob@corp.example").inbox.total_count == 0
+
+
+def test_forbidden_folder_bind(ews_sandbox):
+    ews_error_rules(ews_sandbox.context).add(status=403, operation="GetFolder")
+    with pytest.raises(TransportError) as raised:
+        connect(ews_sandbox).inbox.total_count
+    assert "Unknown failure in response. Code: 403" in str(raised.value)
+    assert "403 - Forbidden: Access is denied." in str(raised.value)
+    assert (last_entry(ews_sandbox)["status"], last_entry(ews_sandbox)["fault"]) == (403, "ews_error")
+
+
+def test_error_rules_cleared_on_reset(ews_sandbox):
+    rules = ews_error_rules(ews_sandbox.context)
+    rules.add(code="ErrorMailboxMoveInProgress")
+    ews_sandbox.reset()
+    assert rules.rules() == []
+    assert connect(ews_sandbox).inbox.total_count == 2
 
 
 # Requests exchangelib never sends get the response Exchange sends: a SOAP fault, never a stack trace.
