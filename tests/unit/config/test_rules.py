@@ -347,3 +347,70 @@ def test_validate_config_without_positions(valid_config):
 
 def test_valid_config_has_no_issues(valid_config):
     assert validate_config(valid_config) == []
+
+
+def test_encrypted_key_without_passphrase(write_yaml, app_keys):
+    from cryptography.hazmat.primitives import serialization
+
+    encrypted = app_keys.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
+    ).decode()
+    path = write_yaml(graph_yaml(app_keys, key_pem=encrypted))
+    assert issues_of(path) == [
+        f"{path}:8:18: object 'exo': private_key is encrypted but private_key_passphrase is not set; "
+        "set private_key_passphrase, or give the key unencrypted"
+    ]
+
+
+def test_encrypted_key_with_passphrase(write_yaml, app_keys):
+    from cryptography.hazmat.primitives import serialization
+
+    encrypted = app_keys.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
+    ).decode()
+    path = write_yaml(graph_yaml(app_keys, key_pem=encrypted, extra="private_key_passphrase: pw"))
+    assert issues_of(path) == []
+
+
+def test_short_key(write_yaml):
+    from tests.plugins.config import make_key_material
+
+    small = make_key_material(bits=1024)
+    path = write_yaml(graph_yaml(small))
+    assert issues_of(path) == [
+        f"{path}:8:18: object 'exo': private_key is an RSA key of 1024 bits, fewer than 2048; "
+        "create a certificate with an RSA key of at least 2048 bits"
+    ]
+
+
+def test_pfx_as_key(write_yaml, app_keys):
+    import base64
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    cert = x509.load_pem_x509_certificate(app_keys.cert_pem.encode())
+    pfx = pkcs12.serialize_key_and_certificates(b"app", app_keys.key, cert, None, serialization.NoEncryption())
+    text = "\n".join(base64.encodebytes(pfx).decode().split())
+    path = write_yaml(graph_yaml(app_keys, key_pem=text))
+    assert issues_of(path) == [
+        f"{path}:8:18: object 'exo': private_key holds a PKCS#12 (PFX) file, not a PEM private key; "
+        "extract the key with: openssl pkcs12 -in cert.pfx -nocerts -out key.pem"
+    ]
+
+
+def test_graph_ca_certificate_invalid(write_yaml, app_keys):
+    path = write_yaml(graph_yaml(app_keys, extra="ca_certificate: not a certificate"))
+    assert issues_of(path) == [
+        f"{path}:10:21: object 'exo': ca_certificate is not a PEM certificate; "
+        "give the certificate in PEM form (-----BEGIN CERTIFICATE-----)"
+    ]
+
+
+def test_graph_authority_url_must_be_https(write_yaml, app_keys):
+    path = write_yaml(graph_yaml(app_keys, extra="authority_url: http://localhost:9443"))
+    assert issues_of(path) == [
+        f"{path}:10:20: object 'exo': 'authority_url' is 'http://localhost:9443', not an https URL; "
+        "write the base URL starting with https://"
+    ]
