@@ -6,7 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
+import certifi
 import requests
+import urllib3
 
 
 class TrustStore:
@@ -40,6 +42,13 @@ class TrustStore:
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 10))
         session.mount("https://", adapter)
         return session
+
+    def pool(self, pool_size: int = 10) -> urllib3.PoolManager:
+        """Return a urllib3 pool that verifies certificates and host names with this trust store."""
+        ca_file = str(self._path) if self._path else certifi.where()
+        return urllib3.PoolManager(
+            num_pools=8, maxsize=max(pool_size, 10), block=False, cert_reqs="CERT_REQUIRED", ca_certs=ca_file,
+        )
 
     def close(self) -> None:
         """Remove the temporary CA file."""

@@ -52,7 +52,10 @@ class KeyedLimiter:
         if permits < 1:
             raise ValueError(f"permits must be at least 1, got {permits}")
         self.permits = permits
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()
+        # One condition per busy key, all on the same lock, so a release wakes
+        # only the threads waiting for that key.
+        self._waiters: dict[str, threading.Condition] = {}
         self._in_flight: dict[str, int] = {}
         self.peak = 0
 
@@ -65,19 +68,26 @@ class KeyedLimiter:
         """
         key = key.lower()
         count = min(max(count, 1), self.permits)
-        with self._condition:
+        with self._lock:
             while self._in_flight.get(key, 0) + count > self.permits:
-                self._condition.wait()
+                condition = self._waiters.get(key)
+                if condition is None:
+                    condition = self._waiters[key] = threading.Condition(self._lock)
+                condition.wait()
             now = self._in_flight.get(key, 0) + count
             self._in_flight[key] = now
             self.peak = max(self.peak, now)
         try:
             yield
         finally:
-            with self._condition:
+            with self._lock:
                 left = self._in_flight[key] - count
                 if left:
                     self._in_flight[key] = left
                 else:
                     del self._in_flight[key]
-                self._condition.notify_all()
+                condition = self._waiters.get(key)
+                if condition is not None:
+                    condition.notify_all()
+                    if not left:
+                        del self._waiters[key]

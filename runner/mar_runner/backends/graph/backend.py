@@ -63,8 +63,9 @@ class GraphBackend:
         except BackendError:
             self.close()
             raise
+        self.pool = self.trust.pool(pool_size)
         self.client = GraphClient(
-            self.session, self.tokens, graph_url, verify=self.trust.verify, timeout=timeout,
+            self.pool, self.tokens, graph_url, timeout=timeout,
             retry=retry, per_mailbox=per_mailbox, profile_name=self.profile_name,
         )
         self._folder_names: dict[tuple[str, str], str] = {}
@@ -225,6 +226,9 @@ class GraphBackend:
         session = getattr(self, "session", None)
         if session is not None:
             session.close()
+        pool = getattr(self, "pool", None)
+        if pool is not None:
+            pool.clear()
         self.trust.close()
 
 
