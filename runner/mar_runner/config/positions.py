@@ -89,10 +89,11 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict:
         result: dict = {}
         first_line: dict = {}
+        merged: dict = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                # NOTE: merge keys are read as an ordinary key; no inventory here uses them.
-                pass
+                merged.update(self._merge_source(value_node, path))
+                continue
             key = self.loader.construct_object(key_node, deep=True) if isinstance(
                 key_node, yaml.ScalarNode
             ) else str(key_node.value)
@@ -116,7 +117,17 @@ class _Builder:
                 continue
             first_line[key] = line
             result[key] = self.build(value_node, path + (key,))
-        return result
+        # Keys written in the mapping win over merged ones, as in YAML's merge key.
+        return {**merged, **result}
+
+    def _merge_source(self, node: yaml.Node, path: Path) -> dict:
+        """Return the mapping(s) a ``<<`` merge key names, earlier ones winning as YAML specifies."""
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        merged: dict = {}
+        for source in reversed(sources):
+            if isinstance(source, yaml.MappingNode):
+                merged.update(self._mapping(source, path))
+        return merged
 
     def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
         line, column = _mark(node)

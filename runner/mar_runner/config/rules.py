@@ -29,6 +29,7 @@ EXCHANGE_ONLINE_HOSTS = (
     "webmail.apps.mil",
     "partner.outlook.cn",
 )
+EXCHANGE_ONLINE_SUFFIXES = (".outlook.com", ".office365.com", ".office365.us", ".outlook.cn")
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def check_ews_profile(var: str, index: int, item: dict, name: str) -> Iterator[F
                 _("host '{value}' is neither a host name nor an https EWS URL").format(value=host),
                 _("give the Exchange server's host name, like mail.corp.example.com, or https://mail.corp.example.com/EWS/Exchange.asmx"),
             )
-        elif hostname in EXCHANGE_ONLINE_HOSTS or hostname.endswith(".outlook.com"):
+        elif hostname in EXCHANGE_ONLINE_HOSTS or hostname.endswith(EXCHANGE_ONLINE_SUFFIXES):
             yield Finding(
                 base + ("host",),
                 name,

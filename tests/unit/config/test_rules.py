@@ -414,3 +414,14 @@ def test_graph_authority_url_must_be_https(write_yaml, app_keys):
         f"{path}:10:20: object 'exo': 'authority_url' is 'http://localhost:9443', not an https URL; "
         "write the base URL starting with https://"
     ]
+
+
+@pytest.mark.parametrize("host", ["outlook.office.com", "outlook.office365.us", "partner.outlook.cn", "eur.outlook.com"])
+def test_other_exchange_online_hosts_rejected(write_yaml, host):
+    path = write_yaml(
+        f"mar_account_profiles:\n  - {{name: o, description: d, type: ews, username: CORP\\\\svc, password: p, host: '{host}'}}\n"
+    )
+    assert issues_of(path) == [
+        f"{path}:2:82: object 'o': host '{host}' is Exchange Online, which no longer allows EWS impersonation; "
+        "use a profile of type graph for Exchange Online mailboxes"
+    ]

@@ -191,3 +191,13 @@ def test_template_of_vault_value_decrypted(write_yaml, tmp_path, monkeypatch):
     loaded = load_paths([path], password_files=[str(password_file)])
     assert issues_of(path, password_files=[str(password_file)]) == []
     assert loaded.config["mar_account_profiles"][0]["password"] == "s3cret"
+
+
+def test_merge_key_is_applied():
+    text = (
+        "defaults: &ews\n  type: ews\n  auth: basic\n"
+        "profile:\n  <<: *ews\n  auth: ntlm\n  name: onprem\n"
+    )
+    loaded = load_yaml_text(text, "f.yml")
+    assert loaded.issues == []
+    assert loaded.data["profile"] == {"type": "ews", "auth": "ntlm", "name": "onprem"}
