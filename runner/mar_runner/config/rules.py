@@ -372,7 +372,7 @@ def check_policies(config: dict, locate: Locate) -> Iterator[Finding]:
 
 def _is_recipient_pattern(pattern: str) -> bool:
     local, at, domain = pattern.partition("@")
-    if not at or "@" in domain or any(ch.isspace() for ch in pattern):
+    if not at or "@" in domain or "*" in pattern or any(ch.isspace() for ch in pattern):
         return False
     if not local and not domain:
         return False

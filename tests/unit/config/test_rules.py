@@ -291,7 +291,7 @@ def test_policy_rules(write_yaml):
         """
         mar_policies:
           - name: FWD
-            recipients: ["@example.com", "user@", "a@b.example.com", "nobody"]
+            recipients: ["@example.com", "user@", "a@b.example.com", "nobody", "*@example.com"]
             mailbox_auto_remediation: {action: forward}
           - name: DEL
             mailbox_auto_remediation: {action: delete, delete_mode: shred, forward_to: soc}
@@ -301,6 +301,8 @@ def test_policy_rules(write_yaml):
     )
     assert issues_of(path) == [
         f"{path}:3:62: object 'FWD': recipient pattern 'nobody' is not an address, @domain or user@; "
+        "write user@example.com, @example.com or user@",
+        f"{path}:3:72: object 'FWD': recipient pattern '*@example.com' is not an address, @domain or user@; "
         "write user@example.com, @example.com or user@",
         f"{path}:4:31: object 'FWD': 'forward_to' is required for action 'forward'; "
         "add forward_to with the address that receives the forwarded messages",
