@@ -9,11 +9,13 @@ whole process, listing the service accounts of every organisation served here.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import binascii
 import hmac
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import weakref
@@ -66,6 +68,7 @@ def _write_user_file() -> None:
     global _USER_DIR
     if _USER_DIR is None:
         _USER_DIR = tempfile.mkdtemp(prefix="mar-sandbox-ntlm-")
+        atexit.register(shutil.rmtree, _USER_DIR, True)
     path = os.path.join(_USER_DIR, "users")
     lines = []
     for backend in list(_BACKENDS):
