@@ -2,7 +2,7 @@
 
 ``import`` reads tracking logs into the index, ``verdicts`` shows what
 verdict files contain without acting on them, and ``track`` shows what the
-index holds for a message, with its remediation attempts.
+index contains for a message, with its remediation attempts.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def register(subparsers) -> None:
 
     parser = subparsers.add_parser(
         "track",
-        help="show what the tracking index holds for a message and its remediation",
+        help="show what the tracking index contains for a message and its remediation",
         description="Show the messages matching every criterion given: MIDs, Message-ID, sender, subject, "
         "recipients with delivery status and policy, attachments, and the remediation attempts on them.",
     )

@@ -214,8 +214,8 @@ class RecipientRunner:
     @staticmethod
     def _forward_error(error: BackendError) -> BackendError:
         # A profile that cannot be reached keeps its reason, so a chain moves on and
-        # a transient failure is tried again; a rejected forward (for example no
-        # Mail.Send permission) is forward_failed, and the message stays.
+        # a transient failure is tried again. A rejected forward (for example no
+        # Mail.Send permission) becomes forward_failed, and the message stays.
         if error.reason in UNREACHABLE or error.transient or error.reason == "message_too_large":
             return error
         return PermanentError("forward_failed", error.server_message, status=error.status)

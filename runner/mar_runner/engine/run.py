@@ -44,7 +44,7 @@ COUNTER_NAMES = (
 
 @dataclass
 class ReplayResult:
-    """What a replay did: outcomes, counters, notices and whether any mailbox changed."""
+    """The result of a replay: outcomes, counters, notices and whether any mailbox changed."""
 
     run_id: str
     dry_run: bool
@@ -125,10 +125,10 @@ def replay(
 
     ``tracking_paths`` are imported into the tracking index first.
     ``timeout`` (seconds) overrides both configured timeouts, so tests need
-    not wait 15 s; ``config`` overrides the applied configuration and
-    ``backend_factory`` builds the backend of a profile (tests use a stub);
-    ``verdicts`` gives verdict records directly instead of reading files,
-    and ``tracking`` an object with ``deliveries_by_sha256`` in place of the
+    not wait 15 s. ``config`` replaces the applied configuration, and
+    ``backend_factory`` builds the backend of a profile (tests use a stub).
+    ``verdicts`` gives verdict records instead of reading files, and
+    ``tracking`` an object with ``deliveries_by_sha256`` in place of the
     tracking index.
     ``progress(done, total)`` is called as recipients finish.
     Raises ConfigurationMissing when no configuration was applied.
@@ -347,7 +347,7 @@ def _execute(result, groups, config, settings, ledger, store, state, run_id, dry
 
 
 class _ReadOnlyLedger:
-    """The ledger as a dry run sees it: readable, never written."""
+    """The ledger in a dry run: read, never written."""
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger

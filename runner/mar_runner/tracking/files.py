@@ -1,4 +1,4 @@
-"""Where each imported file was read up to, so that imports resume and never add a line twice.
+"""Reading positions of imported files, so that imports resume and never add a line twice.
 
 A file is recognised by device and inode, or by a SHA-256 fingerprint of its
 first bytes, so a log renamed by rotation (same inode) or copied away before

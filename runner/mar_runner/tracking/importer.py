@@ -43,7 +43,7 @@ class LineReader(Protocol):
 
 @dataclass(slots=True)
 class FileSummary:
-    """What one import did with one file."""
+    """Result of one import for one file: its lines read and problems."""
 
     path: str
     format: str
@@ -60,7 +60,7 @@ class FileSummary:
 
 @dataclass(slots=True)
 class ImportSummary:
-    """What one import did: files, counts and the first problems found."""
+    """Result of one import: files, counts and the first problems found."""
 
     files: list[FileSummary] = field(default_factory=list)
     problems: list[InputProblem] = field(default_factory=list)

@@ -3,8 +3,8 @@
 A ``Delivery`` is one message as the gateway saw it: every MID it had
 (rewrites and bcc copies included), its RFC Message-ID, sender, subject,
 attachments and recipients. Only recipients whose status is ``delivered``
-are remediation targets; the others stay in the index so reports can say why
-nothing was done for them.
+are remediation targets. The others stay in the index, so reports can show
+why nothing was done for them.
 """
 
 from __future__ import annotations

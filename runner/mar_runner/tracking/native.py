@@ -16,7 +16,7 @@ SCHEMA = "tracking-record.schema.json"
 
 
 class RecordError(ValueError):
-    """A JSON Lines record that cannot be imported; the text says why."""
+    """A JSON Lines record that cannot be imported, with the reason as its text."""
 
 
 def record_from_json(data: object, zone: tzinfo) -> MessageRecord:
@@ -29,10 +29,13 @@ def record_from_json(data: object, zone: tzinfo) -> MessageRecord:
     raw_id = data.get("message_id")
     message_id = normalize_message_id(raw_id)
     key = data.get("message_key")
-    if not key:
-        key = f"jsonl:{message_id}" if message_id else f"jsonl:mid:{mids[0]}" if mids else None
+    if not key and message_id:
+        key = f"jsonl:{message_id}"
+    if not key and mids:
+        key = f"jsonl:mid:{mids[0]}"
     if not key:
         raise RecordError(_("invalid tracking record: give message_key, message_id or mids"))
+
     try:
         received = parse_iso(data["received_at"], zone) if data.get("received_at") else None
         recipients = [

@@ -80,10 +80,10 @@ SELECT ?, ?, '' WHERE NOT EXISTS (SELECT 1 FROM trk_attachments WHERE message = 
 
 
 class IndexWriter:
-    """Buffers written messages and sends them with executemany on ``flush()``.
+    """Buffer of written messages, sent with executemany on ``flush()``.
 
-    A message is buffered whole; writing a key that is already in the buffer
-    flushes first, so that the rows of both writes land in order.
+    A message is buffered whole. Writing a key that is already in the buffer
+    flushes first, so the rows of both writes land in order.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:

@@ -21,7 +21,7 @@ VERDICT_NAMES = {
 
 
 class VerdictValueError(ValueError):
-    """A verdict record with a value that cannot be used; the text says which and how to fix it."""
+    """A verdict record with an unusable value; the text names the value and the fix."""
 
 
 def verdict_name(value: object, field: str = "verdict") -> str:

@@ -66,7 +66,8 @@ def challenges(methods: tuple[str, ...], host: str) -> list[str]:
 def _write_user_file() -> None:
     """Rewrite the NTLM account file from every registered organisation's accounts."""
     global _USER_DIR
-    if _USER_DIR is None:
+    if _USER_DIR is None or not os.path.isdir(_USER_DIR):
+        # A cleaner of the temporary directory may have removed it; start a new one then.
         _USER_DIR = tempfile.mkdtemp(prefix="mar-sandbox-ntlm-")
         atexit.register(shutil.rmtree, _USER_DIR, True)
     path = os.path.join(_USER_DIR, "users")

@@ -182,3 +182,22 @@ def test_same_verdict_from_copy_has_same_id(tmp_path):
 def test_only_malicious_is_malicious():
     verdicts = list(read_verdicts([LOGS / "verdicts.csv"]))
     assert [v.is_malicious for v in verdicts] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "kind"),
+    [
+        ("v.json", "", "json"),
+        ("v.ndjson", "", "jsonl"),
+        ("v.yml", "", "yaml"),
+        ("v.log", "sha256,verdict", "log"),
+        ("export", "[{}]", "json"),
+        ("export", '{"a": 1}\n{"b": 2}\n', "jsonl"),
+        ("export", "sha256,verdict\n", "csv"),
+        ("export", "Info: Retrospective verdict received. SHA256: x, Timestamp: 1", "log"),
+    ],
+)
+def test_kind_detection(name, head, kind):
+    from mar_runner.verdicts.reader import detect_kind
+
+    assert detect_kind(name, head) == kind

@@ -35,7 +35,7 @@ logger = logging.getLogger("mar.backends.ews")
 
 # exchangelib logs request headers (with the Authorization header) and SOAP
 # bodies at DEBUG, and both again at ERROR when a request raises something
-# unexpected; neither may reach this engine's logs.
+# unexpected. Neither may reach this engine's logs.
 logging.getLogger("exchangelib").setLevel(logging.WARNING)
 logging.getLogger("exchangelib.util").setLevel(logging.CRITICAL)
 

@@ -58,7 +58,7 @@ def map_error(error: Exception, host: str, mailbox: str) -> BackendError:
             return PermanentError("permission_denied", f"HTTP 403 from {host}", status=403, diagnosis="impersonation_denied")
         if code is not None and code >= 500:
             return backend_error("connection_failed", f"HTTP {code} from {host}", status=code, diagnosis="server_error")
-        return PermanentError("server_error", f"unexpected answer from {host}" + (f" (HTTP {code})" if code else ""),
+        return PermanentError("server_error", f"unexpected response from {host}" + (f" (HTTP {code})" if code else ""),
                               status=code, diagnosis="server_error")
     if isinstance(error, ews_errors.CASError):
         return PermanentError("server_error", f"CAS error from {host}", diagnosis="server_error")

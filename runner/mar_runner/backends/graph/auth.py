@@ -121,8 +121,8 @@ def transport_error(error: requests.RequestException, host: str) -> Exception:
 class TokenProvider:
     """One msal application and token cache for one profile.
 
-    ``instance_discovery`` is always off, so msal never asks Microsoft's
-    discovery host about the authority: it fetches only the authority's own
+    ``instance_discovery`` is always off, so msal never queries Microsoft's
+    discovery host about the authority. It fetches only the authority's own
     OpenID metadata and token endpoint.
     """
 

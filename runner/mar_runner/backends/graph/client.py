@@ -27,7 +27,7 @@ def _retry_after(headers: Any) -> float | None:
 
 
 def response_error(status: int, body: Any, headers: Any, mailbox: str) -> BackendError:
-    """Map a Graph error answer (status, JSON body, headers) to a BackendError."""
+    """Map a Graph error response (status, JSON body, headers) to a BackendError."""
     error = body.get("error", {}) if isinstance(body, dict) else {}
     code = error.get("code", "") if isinstance(error, dict) else ""
     message = error.get("message", "") if isinstance(error, dict) else ""

@@ -32,7 +32,7 @@ SAME_MESSAGE_SECONDS = 2 * 86400
 
 
 class CefError(ValueError):
-    """A CEF line that cannot be used; the text says why."""
+    """A CEF line that cannot be used, with the reason as its text."""
 
 
 def unescape(value: str) -> str:
@@ -152,7 +152,7 @@ def _file_hashes(value: object) -> set[str]:
 def cef_record(text: str, when: float | None, conn: sqlite3.Connection) -> MessageRecord:
     """Return the message of one CEF line; raise CefError when it cannot be used.
 
-    When the index already holds an AsyncOS message with the same MID from
+    When the index already contains an AsyncOS message with the same MID from
     around the same time, the record updates that message.
     """
     _header, extension = split_header(text)

@@ -30,7 +30,7 @@ FUTURE_TOLERANCE = timedelta(days=1)
 
 
 class PrefixError(ValueError):
-    """The text before the log level is not a timestamp this reader knows."""
+    """The text before the log level is not a timestamp this reader can parse."""
 
 
 def split_level(line: str) -> tuple[str, str] | None:
@@ -46,11 +46,11 @@ def split_level(line: str) -> tuple[str, str] | None:
 
 
 class TimestampReader:
-    """Turns line prefixes into (UTC epoch seconds, host), with a small cache.
+    """Parser of line prefixes into (UTC epoch seconds, host), with a small cache.
 
-    ``zone`` is the time zone of timestamps that carry none; ``now`` is the
-    time of the import, used to give year-less timestamps the latest year
-    that does not put them in the future.
+    ``zone`` is the time zone of timestamps that carry none. ``now`` is the
+    time of the import: year-less timestamps get the latest year that does
+    not put them in the future.
     """
 
     def __init__(self, zone: tzinfo = timezone.utc, now: datetime | None = None) -> None:

@@ -47,8 +47,8 @@ class AsyncOSReader:
         """Read one line of bytes; return a problem text, or None when it was used or is irrelevant."""
         at = raw.find(b": MID ")
         if at >= 0:
-            # "MID n <word> ...": most of these (scanning engines, SPF, DKIM, sizes)
-            # do not matter here, and the word after the number tells without decoding.
+            # Most "MID n <word> ..." lines (scanning engines, SPF, DKIM, sizes) do not
+            # matter here, and the word after the number identifies them without decoding.
             word_start = raw.find(b" ", at + 6) + 1
             word_end = raw.find(b" ", word_start)
             if word_start > 0 and raw[word_start : word_end if word_end > 0 else None] not in _MID_WORDS:

@@ -58,9 +58,9 @@ def unquote(text: str) -> str:
 def subject(text: str) -> str:
     """Return a logged subject in any of its quoting styles, with folded lines joined.
 
-    Subjects come as ``'text'``, ``"text"`` or unquoted; long ones keep the
+    Subjects come as ``'text'``, ``"text"`` or unquoted. Long ones keep the
     header folding as a literal ``\\r\\n`` followed by a space, which is
-    removed here as header unfolding would.
+    removed here as header unfolding would remove it.
     """
     text = text.strip()
     if len(text) >= 2 and text[0] in "'\"" and text.endswith(text[0]):
