@@ -71,3 +71,34 @@ def test_token_endpoint_throttled(sandbox):
 def test_listens_on_loopback_only(sandbox):
     for url in (sandbox.login_url, sandbox.graph_url, sandbox.control_url):
         assert url.startswith("https://127.0.0.1:")
+
+
+def _raw_exchange(sandbox, payload: bytes) -> bytes:
+    host, port = sandbox.graph_url.split("://", 1)[1].split(":")
+    context = ssl.create_default_context(cafile=sandbox.ca_file)
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(payload)
+            chunks = []
+            while True:
+                data = tls.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+            return b"".join(chunks)
+
+
+def test_garbage_request_line(sandbox):
+    answer = _raw_exchange(sandbox, b"NOT-HTTP\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+
+
+def test_header_without_colon(sandbox):
+    answer = _raw_exchange(sandbox, b"GET /v1.0/users HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+
+
+def test_connection_close_honoured(sandbox):
+    answer = _raw_exchange(sandbox, b"GET /v1.0/users/a@contoso.example/messages HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 401 Unauthorized\r\n")
+    assert b'"code":"InvalidAuthenticationToken"' in answer
