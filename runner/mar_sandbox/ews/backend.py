@@ -79,6 +79,11 @@ class MessageInfo:
     received_at: datetime
     is_draft: bool = False
     attachments: tuple[AttachmentInfo, ...] = field(default_factory=tuple)
+    sent_at: datetime | None = None
+    is_read: bool = False
+    body: str = ""
+    # "Text" or "HTML", as EWS names the body types.
+    body_type: str = "Text"
 
     @property
     def size(self) -> int:

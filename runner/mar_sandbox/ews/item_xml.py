@@ -36,18 +36,7 @@ def ews_datetime(value: datetime) -> str:
 
 
 def mailbox_xml(tag: str, address: str) -> str:
-    return element(
-        tag,
-        None,
-        element(
-            "t:Mailbox",
-            None,
-            element("t:Name", text=address),
-            element("t:EmailAddress", text=address),
-            element("t:RoutingType", text="SMTP"),
-            element("t:MailboxType", text="OneOff"),
-        ),
-    )
+    return element(tag, None, _recipient(address))
 
 
 def attachment_xml(attachment: AttachmentInfo, with_content: bool) -> str:
@@ -74,13 +63,13 @@ def message_xml(message: MessageInfo, base_shape: str, fields: set[str], folder_
         )),
         ("item:ItemClass", element("t:ItemClass", text="IPM.Note")),
         ("item:Subject", element("t:Subject", text=message.subject)),
-        ("item:Body", element("t:Body", {"BodyType": "Text"}, text="")),
+        ("item:Body", element("t:Body", {"BodyType": message.body_type}, text=message.body)),
         ("item:Attachments", element(
             "t:Attachments", None, *(attachment_xml(attachment, False) for attachment in message.attachments)
         ) if message.attachments else ""),
         ("item:DateTimeReceived", element("t:DateTimeReceived", text=ews_datetime(message.received_at))),
         ("item:Size", element("t:Size", text=str(message.size))),
-        ("item:DateTimeSent", element("t:DateTimeSent", text=ews_datetime(message.received_at))),
+        ("item:DateTimeSent", element("t:DateTimeSent", text=ews_datetime(message.sent_at or message.received_at))),
         ("item:DateTimeCreated", element("t:DateTimeCreated", text=ews_datetime(message.received_at))),
         ("item:HasAttachments", element("t:HasAttachments", text="true" if message.attachments else "false")),
         ("item:IsDraft", element("t:IsDraft", text="true" if message.is_draft else "false")),
@@ -89,7 +78,7 @@ def message_xml(message: MessageInfo, base_shape: str, fields: set[str], folder_
         ("message:ToRecipients", element(
             "t:ToRecipients", None, *(_recipient(recipient) for recipient in message.to_recipients)
         ) if message.to_recipients else ""),
-        ("message:IsRead", element("t:IsRead", text="false")),
+        ("message:IsRead", element("t:IsRead", text="true" if message.is_read else "false")),
         ("message:From", mailbox_xml("t:From", message.sender) if message.sender else ""),
         ("message:InternetMessageId", element("t:InternetMessageId", text=message.internet_message_id)),
     ]

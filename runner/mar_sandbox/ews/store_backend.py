@@ -33,6 +33,10 @@ def _message_info(message: Message) -> MessageInfo:
         to_recipients=tuple(recipient.address for recipient in message.to),
         received_at=message.received,
         is_draft=message.is_draft,
+        sent_at=message.sent,
+        is_read=message.is_read,
+        body=message.body,
+        body_type="HTML" if message.body_type.lower() == "html" else "Text",
         attachments=tuple(
             AttachmentInfo(attachment.id, attachment.name, attachment.content_type, attachment.content)
             for attachment in message.attachments

@@ -58,6 +58,8 @@ SEED = {
                     "from": "news@good.example",
                     "subject": "Newsletter",
                     "received": "2026-11-25T09:00:00Z",
+                    "body": "Monthly news",
+                    "is_read": True,
                 },
             ],
         },
@@ -231,6 +233,15 @@ def test_filter_received_range(ews_sandbox):
     end = datetime(2026, 11, 26, tzinfo=timezone.utc)
     found = account.inbox.filter(datetime_received__range=(start, end)).order_by("datetime_received")
     assert [item.subject for item in found] == ["Bare id", "Newsletter"]
+
+
+def test_get_item_fields(ews_sandbox):
+    account = connect(ews_sandbox)
+    item = account.inbox.get(message_id="<newsletter@good.example>")
+    assert item.body == "Monthly news"
+    assert item.is_read is True
+    assert item.datetime_sent == datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+    assert [recipient.email_address for recipient in item.to_recipients] == ["alice@corp.example"]
 
 
 def test_filter_sender_and_author(ews_sandbox):
