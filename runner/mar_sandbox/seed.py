@@ -14,6 +14,7 @@ import json
 import os
 import random
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +37,16 @@ class SeedError(ValueError):
         self.errors = errors
 
 
-def _schema_path() -> Path:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "schemas" / SCHEMA_NAME
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError(f"{SCHEMA_NAME} not found above {here}")
-
-
 @lru_cache(maxsize=1)
 def schema() -> dict:
-    """Return the seed's JSON Schema (schemas/sandbox-seed.schema.json)."""
-    return json.loads(_schema_path().read_text(encoding="utf-8"))
+    """Return the seed's JSON Schema.
+
+    It ships inside the package (``mar_sandbox/data``) so an installed
+    sandbox finds it; ``schemas/`` at the repository root has the same file,
+    and a test keeps the two identical.
+    """
+    text = resources.files("mar_sandbox").joinpath("data", SCHEMA_NAME).read_text(encoding="utf-8")
+    return json.loads(text)
 
 
 def generated_bytes(size: int, seed: str) -> bytes:

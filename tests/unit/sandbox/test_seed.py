@@ -118,3 +118,9 @@ def test_certificate_from_file(tmp_path):
     populate(store, load_seed(seed_path))
     registered = store.find_app(store.find_tenant("t1"), "c1").certificates[0]
     assert (registered.sha1, registered.sha256) == (sha1, sha256)
+
+
+def test_packaged_schema_matches_repository_copy():
+    root = Path(__file__).resolve().parents[3]
+    packaged = root / "runner" / "mar_sandbox" / "data" / "sandbox-seed.schema.json"
+    assert packaged.read_text(encoding="utf-8") == (root / "schemas" / "sandbox-seed.schema.json").read_text(encoding="utf-8")
