@@ -122,7 +122,8 @@ def _unreadable(path: str) -> str | None:
 
 
 def _progress_bar(done: int, total: int) -> None:
-    percent = 100 * done // total if total else 100
+    # Compressed files count decompressed bytes, which can run past the total on disk.
+    percent = min(100 * done // total, 100) if total else 100
     filled = percent // 4
     bar = "#" * filled + "-" * (25 - filled)
     text = _("Importing [{bar}] {percent}% of {size} MiB").format(bar=bar, percent=percent, size=total >> 20)

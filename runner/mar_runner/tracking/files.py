@@ -40,8 +40,12 @@ def _hash_head(handle, length: int) -> str:
     return hashlib.sha256(handle.read(length)).hexdigest()
 
 
-def locate(conn: sqlite3.Connection, handle, path: str, fmt: str) -> FileState:
-    """Return the stored state of the open file ``handle``, or a fresh state at offset 0."""
+def locate(conn: sqlite3.Connection, handle, path: str, fmt: str, *, compressed: bool = False) -> FileState:
+    """Return the stored state of the open file ``handle``, or a fresh state at offset 0.
+
+    Offsets of a ``compressed`` file count decompressed bytes, so they are
+    not compared with its size on disk.
+    """
     info = os.fstat(handle.fileno())
     head_len = min(info.st_size, FINGERPRINT_BYTES)
     fingerprint = _hash_head(handle, head_len)
@@ -52,7 +56,7 @@ def locate(conn: sqlite3.Connection, handle, path: str, fmt: str) -> FileState:
         (info.st_dev, info.st_ino, fingerprint, info.st_dev, info.st_ino),
     ).fetchall()
     for row_id, _device, _inode, stored_fp, stored_len, offset, line_no, open_state, stored_fmt in rows:
-        if stored_len <= info.st_size and _hash_head(handle, stored_len) == stored_fp and offset <= info.st_size:
+        if stored_len <= info.st_size and _hash_head(handle, stored_len) == stored_fp and (compressed or offset <= info.st_size):
             return FileState(
                 row_id=row_id,
                 device=info.st_dev,

@@ -10,9 +10,11 @@ reported with file and line; they never stop the import.
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import sqlite3
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from typing import Callable, Iterable, Protocol
@@ -32,6 +34,7 @@ FORMATS = ("auto", "asyncos", "cef", "jsonl")
 BATCH_LINES = 50_000
 MAX_LINE_BYTES = 256 * 1024
 MAX_KEPT_PROBLEMS = 1000
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class LineReader(Protocol):
@@ -139,11 +142,15 @@ class _Run:
         self.conn.execute("BEGIN IMMEDIATE")
 
     def read_file(self, path: str, fmt: str) -> None:
-        with open(path, "rb") as handle:
-            if fmt == "auto":
-                fmt = detect_format(handle)
-            state = files.locate(self.conn, handle, path, fmt)
-            size = os.fstat(handle.fileno()).st_size
+        with open(path, "rb") as raw:
+            compressed = raw.read(2) == GZIP_MAGIC
+            state = files.locate(self.conn, raw, path, fmt, compressed=compressed)
+            size = os.fstat(raw.fileno()).st_size
+            raw.seek(0)
+            # Rotated logs are often gzip-compressed; offsets then count decompressed bytes.
+            handle = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+            if state.format == "auto":
+                state.format = detect_format(handle)
             reader = self.reader_for(state.format)
             file_summary = FileSummary(
                 path=path,
@@ -153,14 +160,26 @@ class _Run:
                 resumed=state.row_id is not None,
             )
             self.summary.files.append(file_summary)
-            if state.offset >= size:
+            if not compressed and state.offset >= size:
                 self.done_bytes += size
                 return
             if state.open_state is not None:
                 reader.restore(state.open_state)
             handle.seek(state.offset)
-            self.done_bytes += state.offset
-            self._read_lines(handle, path, state, reader, file_summary)
+            self.done_bytes += min(state.offset, size)
+            try:
+                self._read_lines(handle, path, state, reader, file_summary)
+            except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+                file_summary.problems += 1
+                self.summary.add_problem(
+                    InputProblem(
+                        path,
+                        state.line_no + 1,
+                        _("compressed file is damaged or truncated ({error}); the lines before were read").format(
+                            error=exc
+                        ),
+                    )
+                )
             self.commit(state, reader)
 
     def _read_lines(self, handle, path, state, reader, file_summary) -> None:

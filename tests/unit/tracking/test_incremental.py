@@ -194,3 +194,30 @@ def test_truncated_file_read_from_start(tracking_conn, tmp_path):
     path.write_text("".join(lines[60:70]))
     summary = import_paths(tracking_conn, [path], now=NOW)
     assert [(f.resumed, f.first_line, f.last_line) for f in summary.files] == [(False, 0, 10)]
+
+
+def test_gzip_rotated_file_read(tracking_conn, tmp_path):
+    import gzip
+
+    lines = (LOGS / "mail_native.log").read_bytes()
+    path = tmp_path / "mail.log.1.gz"
+    path.write_bytes(gzip.compress(lines))
+    summary = import_paths(tracking_conn, [path], now=NOW)
+    assert summary.problem_count == 0
+    assert summary.files[0].format == "asyncos"
+    other = open_db(tmp_path / "clean")
+    import_paths(other, [LOGS / "mail_native.log"], now=NOW)
+    assert dump(tracking_conn) == dump(other)
+    again = import_paths(tracking_conn, [path], now=NOW)
+    assert again.lines_read == 0
+
+
+def test_truncated_gzip_reported(tracking_conn, tmp_path):
+    import gzip
+
+    data = gzip.compress((LOGS / "mail_native.log").read_bytes())
+    path = tmp_path / "mail.log.2.gz"
+    path.write_bytes(data[: len(data) // 2])
+    summary = import_paths(tracking_conn, [path], now=NOW)
+    assert summary.problem_count == 1
+    assert summary.problems[0].reason.startswith("compressed file is damaged or truncated (")
