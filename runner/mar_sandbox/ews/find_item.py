@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .backend import MailboxError, MessageInfo
-from .folders import FOLDER_NOT_FOUND, folder_targets
+from .folders import MALFORMED, folder_error, folder_targets
 from .item_xml import message_xml
 from .operation import OperationContext, operation, requested_fields, required_child
 from .restrictions import matches, validate
@@ -50,8 +50,8 @@ def find_item(ctx: OperationContext) -> str:
 
     responses = []
     for address, key in folder_targets(ctx, parents):
-        if key is None:
-            responses.append(error_message("FindItem", "ErrorFolderNotFound", FOLDER_NOT_FOUND))
+        if key is None or key == MALFORMED:
+            responses.append(folder_error("FindItem", key))
             continue
         try:
             found = [] if traversal != "Shallow" else ctx.backend.messages(address, key)

@@ -10,6 +10,8 @@ from .operation import OperationContext, operation, required_child
 from .soap import element, invalid_attribute, error_message, m, operation_response, success_message, t
 
 FOLDER_NOT_FOUND = "The specified folder could not be found in the store."
+# folder_target's key for a FolderId that cannot be an id the sandbox issued.
+MALFORMED = "\x00malformed"
 
 _FOLDER_ELEMENTS = {
     "IPF.Appointment": "t:CalendarFolder",
@@ -45,12 +47,19 @@ def folder_target(ctx: OperationContext, folder_id: ET.Element) -> tuple[str, st
                 return address, folder.key
         return address, None
     wanted_id = folder_id.get("Id")
-    address = ctx.mailbox_for_id(wanted_id)
     if not ids.is_well_formed(wanted_id):
-        return address, None
+        return ctx.require_mailbox(), MALFORMED
+    address = ctx.mailbox_for_id(wanted_id)
     if not any(folder.key == wanted_id for folder in _folders(ctx, address)):
         return address, None
     return address, wanted_id
+
+
+def folder_error(operation_name: str, key: str | None) -> str:
+    """Build the per-folder error for a folder that folder_target could not resolve."""
+    if key == MALFORMED:
+        return error_message(operation_name, "ErrorInvalidIdMalformed", "Id is malformed.")
+    return error_message(operation_name, "ErrorFolderNotFound", FOLDER_NOT_FOUND)
 
 
 def folder_targets(ctx: OperationContext, container: ET.Element) -> list[tuple[str, str | None]]:
@@ -73,7 +82,7 @@ def get_folder(ctx: OperationContext) -> str:
     for address, key in folder_targets(ctx, folder_ids):
         by_key = {folder.key: folder for folder in _folders(ctx, address)}
         if key is None or key not in by_key:
-            messages.append(error_message("GetFolder", "ErrorFolderNotFound", FOLDER_NOT_FOUND))
+            messages.append(folder_error("GetFolder", key))
             continue
         folder = by_key[key]
         xml = folder_xml(folder, _parent_change_key(by_key, folder))
@@ -107,8 +116,8 @@ def find_folder(ctx: OperationContext) -> str:
     max_entries = int(view.get("MaxEntriesReturned", "0") or 0) if view is not None else 0
     messages = []
     for address, key in folder_targets(ctx, parents):
-        if key is None:
-            messages.append(error_message("FindFolder", "ErrorFolderNotFound", FOLDER_NOT_FOUND))
+        if key is None or key == MALFORMED:
+            messages.append(folder_error("FindFolder", key))
             continue
         every_folder = _folders(ctx, address)
         by_key = {folder.key: folder for folder in every_folder}

@@ -400,6 +400,11 @@ ENVELOPE = (
     'xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">'
     '<s:Header><t:RequestServerVersion Version="Exchange2016"/></s:Header><s:Body>{body}</s:Body></s:Envelope>'
 )
+IMPERSONATED_ENVELOPE = ENVELOPE.replace(
+    "<s:Header>",
+    "<s:Header><t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>alice@corp.example"
+    "</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>",
+)
 
 
 @pytest.mark.parametrize(
@@ -438,15 +443,27 @@ def test_unsupported_restriction_path(ews_sandbox):
         "<t:FieldURIOrConstant><t:Constant Value='x'/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>"
         "<m:ParentFolderIds><t:DistinguishedFolderId Id='inbox'/></m:ParentFolderIds></m:FindItem>"
     )
-    headers_xml = ENVELOPE.replace(
-        "<s:Header>",
-        "<s:Header><t:ExchangeImpersonation><t:ConnectingSID><t:PrimarySmtpAddress>alice@corp.example"
-        "</t:PrimarySmtpAddress></t:ConnectingSID></t:ExchangeImpersonation>",
-    )
-    response = post_raw(ews_sandbox, headers_xml.format(body=body).encode())
+    response = post_raw(ews_sandbox, IMPERSONATED_ENVELOPE.format(body=body).encode())
     assert response.status_code == 500
     assert "<e:ResponseCode xmlns:e=\"http://schemas.microsoft.com/exchange/services/2006/errors\">ErrorUnsupportedPathForQuery</e:ResponseCode>" in response.text
     assert "ServerVersionInfo" in response.text
+
+
+@pytest.mark.parametrize(
+    ("folder_id", "code", "text"),
+    [
+        ('<t:FolderId Id="not-an-id"/>', "ErrorInvalidIdMalformed", "Id is malformed."),
+        ('<t:FolderId Id="AAMkAFunknown"/>', "ErrorFolderNotFound", "The specified folder could not be found in the store."),
+        ('<t:DistinguishedFolderId Id="calendar"/>', "ErrorFolderNotFound", "The specified folder could not be found in the store."),
+    ],
+    ids=["malformed", "unknown", "absent-distinguished"],
+)
+def test_get_folder_per_folder_errors(ews_sandbox, folder_id, code, text):
+    body = f"<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds>{folder_id}</m:FolderIds></m:GetFolder>"
+    response = post_raw(ews_sandbox, IMPERSONATED_ENVELOPE.format(body=body).encode())
+    assert response.status_code == 200
+    assert '<m:GetFolderResponseMessage ResponseClass="Error">' in response.text
+    assert f"<m:MessageText>{text}</m:MessageText><m:ResponseCode>{code}</m:ResponseCode>" in response.text
 
 
 def test_invalid_server_version_fault(ews_sandbox):
