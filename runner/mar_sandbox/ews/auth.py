@@ -76,8 +76,11 @@ def _write_user_file() -> None:
         for account in backend.service_accounts():  # type: ignore[attr-defined]
             if "ntlm" in account.auth_methods:
                 lines.append(f"{account.domain}:{account.username}:{account.password}")
-                # A client signing in as user@domain sends an empty NTLM domain and the whole name as user.
+                # A client signing in as user@domain, or as a bare user name, sends an empty NTLM domain.
+                # NOTE: with an empty domain the first line naming the user wins, so two organisations
+                # whose accounts share a user name need the DOMAIN\user form.
                 lines.extend(f":{name}:{account.password}" for name in account.user_principal_names())
+                lines.append(f":{account.username}:{account.password}")
     descriptor = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")

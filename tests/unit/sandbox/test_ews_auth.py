@@ -69,7 +69,7 @@ def ntlm_handshake(username: str, password: str, state: ConnectionAuth):
     return authenticate(f"NTLM {base64.b64encode(token).decode()}", state, BACKEND, METHODS, "h")
 
 
-@pytest.mark.parametrize("username", ["CORP\\svc", "svc@corp.example"])
+@pytest.mark.parametrize("username", ["CORP\\svc", "svc@corp.example", "svc"])
 def test_ntlm_binds_connection(username):
     state = ConnectionAuth()
     account, challenge = ntlm_handshake(username, "Secret-1", state)
