@@ -245,13 +245,17 @@ def import_paths(
     ``fmt`` is one of FORMATS; ``auto`` detects it per file. ``zone`` is the
     time zone of timestamps without one; ``now`` (default: the current time)
     decides the year of syslog timestamps without a year. Raises OSError
-    when a file cannot be opened and ValueError for an unknown format;
-    everything committed before stays committed.
+    when a file cannot be opened, ValueError for an unknown format and
+    RuntimeError when ``conn`` is inside a transaction; everything committed
+    before stays committed.
     """
     if fmt not in FORMATS:
         raise ValueError(
             _("unknown format {value!r}: use one of {choices}").format(value=fmt, choices=", ".join(FORMATS))
         )
+    if conn.in_transaction:
+        # Each batch is committed on its own so an interrupted import keeps its progress.
+        raise RuntimeError("import_paths needs a connection that is not inside a transaction")
     ensure_schema(conn)
     path_list = [os.fspath(p) for p in paths]
     total = sum(os.path.getsize(p) for p in path_list if os.path.isfile(p))

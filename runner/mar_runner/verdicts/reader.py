@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -15,6 +16,8 @@ from mar_runner.tracking.problems import InputProblem
 from mar_runner.verdicts import amp, endpoint, files
 from mar_runner.verdicts.model import Verdict
 from mar_runner.verdicts.values import VerdictValueError
+
+logger = logging.getLogger("mar.verdicts")
 
 KINDS = ("auto", "json", "jsonl", "yaml", "csv", "log")
 EXTENSIONS = {
@@ -75,6 +78,13 @@ def read_verdicts(paths: Iterable[str | os.PathLike[str]], kind: str = "auto") -
             batch.errors.append(
                 InputProblem(path, 0, _("cannot read the file: {error}").format(error=exc.strerror or exc))
             )
+    logger.info(
+        "read %d verdicts (%d malicious) with %d invalid records and %d skipped events",
+        len(batch.verdicts),
+        sum(1 for v in batch.verdicts if v.is_malicious),
+        len(batch.errors),
+        batch.skipped_events,
+    )
     return batch
 
 

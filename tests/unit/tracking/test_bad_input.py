@@ -113,3 +113,14 @@ def test_jsonl_bad_json_reported(tracking_conn, tmp_path):
     summary = import_paths(tracking_conn, [path], fmt="jsonl", now=NOW)
     assert [(p.line, p.reason) for p in summary.problems] == [(2, "not valid JSON: Expecting property name enclosed in double quotes")]
     assert len(TrackingIndex(tracking_conn).lookup(mid=1)) == 1
+
+
+def test_import_inside_transaction_rejected(tracking_conn, tmp_path):
+    import pytest
+
+    tracking_conn.execute("BEGIN")
+    try:
+        with pytest.raises(RuntimeError, match="not inside a transaction"):
+            import_paths(tracking_conn, [tmp_path / "x.log"])
+    finally:
+        tracking_conn.execute("ROLLBACK")
