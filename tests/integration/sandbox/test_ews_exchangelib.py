@@ -160,6 +160,12 @@ def test_version_guess_per_release(ews_sandbox, org, address, build, api_version
     assert account.version.api_version == api_version
 
 
+def test_auth_type_discovered(ews_sandbox):
+    account = connect(ews_sandbox, auth=None)
+    assert account.protocol.auth_type == NTLM
+    assert account.inbox.total_count == 2
+
+
 def test_pinned_version_skips_probe(ews_sandbox):
     account = connect(ews_sandbox, version=Version(build=Build(15, 1, 2507, 6)))
     assert account.inbox.total_count == 2
