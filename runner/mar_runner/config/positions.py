@@ -51,6 +51,7 @@ class LoadedFile:
     path: str
     data: Any = None
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     yaml11_bools: dict[Path, str] = field(default_factory=dict)
     vault_paths: list[Path] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
@@ -116,6 +117,7 @@ class _Builder:
                 )
                 continue
             first_line[key] = line
+            self.loaded.key_positions[path + (key,)] = (line, column)
             result[key] = self.build(value_node, path + (key,))
         # Keys written in the mapping win over merged ones, as in YAML's merge key.
         return {**merged, **result}

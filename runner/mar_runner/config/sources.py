@@ -10,6 +10,7 @@ the origin Ansible records for it.
 
 from __future__ import annotations
 
+import difflib
 import os
 import shutil
 import tempfile
@@ -80,6 +81,7 @@ class _Collector:
             loaded = load_yaml_file(path)
         self.by_path[os.path.realpath(path)] = loaded
         self.loaded.issues.extend(loaded.issues)
+        self.loaded.issues.extend(_misspelled_variables(loaded))
         self.loaded.files.append(path)
         return loaded
 
@@ -114,6 +116,35 @@ class _Collector:
         self.loaded.source.locate = self.locate
         self.loaded.source.yaml11 = self.yaml11
         return self.loaded
+
+
+def _misspelled_variables(loaded: LoadedFile) -> list[Issue]:
+    """Warn about top-level variables that look like a misspelt configuration variable.
+
+    A misspelt variable is otherwise ignored, and the objects it declares
+    silently go missing. Only close matches are reported, because roles
+    define other ``mar_`` variables.
+    """
+    if not isinstance(loaded.data, dict):
+        return []
+    issues = []
+    for name in loaded.data:
+        if not isinstance(name, str) or name in KNOWN_VARS:
+            continue
+        close = difflib.get_close_matches(name, KNOWN_VARS, n=1, cutoff=0.85)
+        if close:
+            line, column = loaded.key_positions.get((name,), (1, 1))
+            issues.append(
+                Issue(
+                    _("unknown variable '{name}' is not part of the configuration").format(name=name),
+                    _("did you mean {known}?").format(known=close[0]),
+                    loaded.path,
+                    line,
+                    column,
+                    severity=WARNING,
+                )
+            )
+    return issues
 
 
 def _is_vault_file(path: str) -> bool:

@@ -201,3 +201,10 @@ def test_merge_key_is_applied():
     loaded = load_yaml_text(text, "f.yml")
     assert loaded.issues == []
     assert loaded.data["profile"] == {"type": "ews", "auth": "ntlm", "name": "onprem"}
+
+
+def test_misspelt_variable_warns(write_yaml):
+    path = write_yaml("mar_settings:\n  enabled: true\nmar_polices:\n  - name: DEFAULT\nmar_state_dir: /var/lib/mar\n")
+    assert issues_of(path) == [
+        f"{path}:3:1: unknown variable 'mar_polices' is not part of the configuration; did you mean mar_policies?"
+    ]
