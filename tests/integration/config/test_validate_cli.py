@@ -233,3 +233,15 @@ def test_vault_password_file_from_environment(marctl, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
     assert result.stderr == f"{REPO / 'inventory'} (ホスト engine1): 正しい設定です。警告 0 件\n"
+
+
+def test_yaml11_boolean_in_inventory(marctl_here, inventory):
+    mar = inventory / "group_vars" / "all" / "mar.yml"
+    _replace(mar, "domains: [corp.example.com]", "domains: [corp.example.com, off]")
+    result = marctl_here("validate", "--vault-password-file", PASSWORD_FILE, str(inventory))
+    line = _line_of(mar, "corp.example.com, off")
+    assert result.returncode == 1
+    assert result.stdout == (
+        f"{mar}:{line}:33: object 'mar_domain_mappings[1]': 'domains' is the YAML 1.1 boolean off, "
+        "not the text 'off'; quote it: 'off'\n"
+    )
