@@ -466,6 +466,31 @@ def test_get_folder_per_folder_errors(ews_sandbox, folder_id, code, text):
     assert f"<m:MessageText>{text}</m:MessageText><m:ResponseCode>{code}</m:ResponseCode>" in response.text
 
 
+BARE_OPERATIONS = [
+    "<m:GetFolder/>",
+    "<m:FindFolder/>",
+    "<m:FindItem/>",
+    "<m:GetItem/>",
+    "<m:GetAttachment/>",
+    "<m:DeleteItem/>",
+    '<m:DeleteItem DeleteType="HardDelete"/>',
+    "<m:CreateItem/>",
+    '<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:ForwardItem/></m:Items></m:CreateItem>',
+    '<m:CreateItem MessageDisposition="SendOnly"><m:Items><t:Message/></m:Items></m:CreateItem>',
+    "<m:SendItem/>",
+    '<m:SendItem SaveItemToFolder="true"><m:ItemIds><t:ItemId Id="AAMkAGnothing"/></m:ItemIds></m:SendItem>',
+    "<m:ConvertId/>",
+]
+
+
+@pytest.mark.parametrize("operation", BARE_OPERATIONS)
+def test_incomplete_operation_no_internal_error(ews_sandbox, operation):
+    response = post_raw(ews_sandbox, IMPERSONATED_ENVELOPE.format(body=operation).encode())
+    assert response.status_code in (200, 500)
+    assert "ErrorInternalServerError" not in response.text
+    assert "ResponseCode" in response.text
+
+
 def test_invalid_server_version_fault(ews_sandbox):
     body = ENVELOPE.replace("Exchange2016", "Exchange2099").format(body="<m:GetFolder/>").encode()
     response = post_raw(ews_sandbox, body)
