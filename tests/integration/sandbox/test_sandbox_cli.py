@@ -7,13 +7,13 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 import yaml
 
+from mar_runner.cli.main import main
 from mar_sandbox.testing import standard_seed
 
 MARCTL = [sys.executable, "-m", "mar_runner.cli.main"]
@@ -125,29 +125,45 @@ def test_down_stops_process_and_ports(own_sandbox):
     assert not (directory / "sandbox.json").exists()
 
 
-def test_down_when_not_running(tmp_path):
-    result = _marctl("sandbox", "down", "--state-dir", str(tmp_path))
-    assert result.returncode == 1
-    assert result.stderr.strip() == f"No sandbox is running from {tmp_path}."
+# The error paths below start no server, so they call marctl's main() in
+# this process instead of paying an interpreter start each.
 
 
-def test_invalid_seed_lists_errors(tmp_path):
+def _main(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_down_when_not_running(tmp_path, capsys):
+    code, _out, err = _main(capsys, "sandbox", "down", "--state-dir", str(tmp_path))
+    assert code == 1
+    assert err.strip() == f"No sandbox is running from {tmp_path}."
+
+
+def test_invalid_seed_lists_errors(tmp_path, capsys):
     seed = tmp_path / "bad.yml"
     seed.write_text("mailboxes:\n  - address: not-an-address\n    tenant: t1\n", encoding="utf-8")
-    result = _marctl("sandbox", "up", "--seed", str(seed), "--state-dir", str(tmp_path / "s"))
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
+    code, _out, err = _main(capsys, "sandbox", "up", "--seed", str(seed), "--state-dir", str(tmp_path / "s"))
+    assert code == 2
+    lines = err.strip().splitlines()
     assert lines[0] == f"Invalid seed file {seed}:"
     assert "  mailboxes/0/address: 'not-an-address' does not match '^[^@\\\\s]+@[^@\\\\s]+\\\\.[^@\\\\s]+$'" in lines
     assert "  mailboxes/0/tenant: no tenant 't1' in tenants" in lines
 
 
-def test_missing_seed_file(tmp_path):
-    result = _marctl("sandbox", "up", "--seed", str(tmp_path / "none.yml"), "--state-dir", str(tmp_path / "s"))
-    assert result.returncode == 2
-    assert result.stderr.strip() == f"Seed file not found: {tmp_path / 'none.yml'}"
+def test_missing_seed_file(tmp_path, capsys):
+    code, _out, err = _main(capsys, "sandbox", "up", "--seed", str(tmp_path / "none.yml"), "--state-dir", str(tmp_path / "s"))
+    assert code == 2
+    assert err.strip() == f"Seed file not found: {tmp_path / 'none.yml'}"
 
 
-def test_japanese_messages(tmp_path):
-    result = _marctl("--lang", "ja", "sandbox", "down", "--state-dir", str(tmp_path))
-    assert result.stderr.strip() == f"{tmp_path} で実行中のサンドボックスはありません。"
+def test_ca_certificate_without_key(tmp_path, capsys):
+    code, _out, err = _main(capsys, "sandbox", "up", "--seed", str(tmp_path / "x.yml"), "--ca-cert", "ca.pem", "--state-dir", str(tmp_path))
+    assert code == 2
+    assert err.strip() == "Give the CA certificate and its key together (--ca-cert and --ca-key)."
+
+
+def test_japanese_messages(tmp_path, capsys):
+    _code, _out, err = _main(capsys, "--lang", "ja", "sandbox", "down", "--state-dir", str(tmp_path))
+    assert err.strip() == f"{tmp_path} で実行中のサンドボックスはありません。"
