@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from .backend import DeleteMode, MailboxError
+from .backend import MESSAGE_TOO_LARGE, DeleteMode, MailboxError
 from .items import find_message, item_error
 from .operation import OperationContext, invalid_request, operation, required_child
-from .soap import element, invalid_attribute, error_message, m, operation_response, success_message, t
+from .soap import element, error_message, invalid_attribute, m, operation_response, success_message, t
 
 log = logging.getLogger("mar_sandbox.ews")
 
 # Exchange 2013-2019 organisations ship with a 10 MB MaxSendSize; a larger message is not sent.
 MAX_SEND_BYTES = 10 * 1024 * 1024
-MESSAGE_TOO_LARGE = "The message exceeds the maximum supported size., Size is larger than maximum size allowed."
 
 _DELETE_MODES: dict[str, DeleteMode] = {"HardDelete": "hard", "SoftDelete": "soft", "MoveToDeletedItems": "trash"}
 
@@ -63,9 +62,7 @@ def create_item(ctx: OperationContext) -> str:
         if item.tag != t("ForwardItem"):
             # NOTE: the sandbox creates forwards only; new messages, replies and calendar items are
             # rejected until a test needs them.
-            responses.append(
-                error_message("CreateItem", "ErrorInvalidRequest", "The request is invalid.")
-            )
+            responses.append(error_message("CreateItem", "ErrorInvalidRequest", "The request is invalid."))
             continue
         responses.append(_forward(ctx, item, disposition))
     return operation_response("CreateItem", responses)
@@ -80,9 +77,7 @@ def _forward(ctx: OperationContext, item, disposition: str) -> str:
         return item_error("CreateItem", code or "ErrorItemNotFound")
     recipients = _recipients(item)
     if not recipients:
-        return error_message(
-            "CreateItem", "ErrorInvalidRecipients", "At least one recipient isn't valid."
-        )
+        return error_message("CreateItem", "ErrorInvalidRecipients", "At least one recipient isn't valid.")
     if disposition != "SaveOnly" and message.size > MAX_SEND_BYTES:
         log.info("ForwardItem rejected: mailbox=%s item=%s size=%d", address, message.message_key, message.size)
         return error_message("CreateItem", "ErrorMessageSizeExceeded", MESSAGE_TOO_LARGE)
@@ -112,9 +107,7 @@ def send_item(ctx: OperationContext) -> str:
             responses.append(item_error("SendItem", code or "ErrorItemNotFound"))
             continue
         if not message.is_draft:
-            responses.append(
-                error_message("SendItem", "ErrorInvalidRequest", "The request is invalid.")
-            )
+            responses.append(error_message("SendItem", "ErrorInvalidRequest", "The request is invalid."))
             continue
         if message.size > MAX_SEND_BYTES:
             log.info("SendItem rejected: mailbox=%s item=%s size=%d", address, message.message_key, message.size)

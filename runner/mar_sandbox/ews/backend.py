@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
+# Exchange's text for ErrorMessageSizeExceeded.
+MESSAGE_TOO_LARGE = "The message exceeds the maximum supported size., Size is larger than maximum size allowed."
+
 DeleteMode = Literal["hard", "soft", "trash"]
 # "here": a mailbox of this organisation; "migrated": one in an Exchange Online tenant whose
 # address is in one of this organisation's domains (hybrid); "cloud": any other one in a tenant;

@@ -7,7 +7,7 @@ from .folders import MALFORMED, folder_error, folder_targets
 from .item_xml import message_xml
 from .operation import OperationContext, operation, requested_fields, required_child
 from .restrictions import matches, validate
-from .soap import SoapFault, element, invalid_attribute, error_message, m, operation_response, success_message, t
+from .soap import SoapFault, element, error_message, invalid_attribute, m, operation_response, success_message, t
 
 
 def _sort(messages: list[MessageInfo], order) -> list[MessageInfo]:

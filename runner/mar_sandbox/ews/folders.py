@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from . import ids
 from .backend import FolderInfo
 from .operation import OperationContext, operation, required_child
-from .soap import element, invalid_attribute, error_message, m, operation_response, success_message, t
+from .soap import element, error_message, invalid_attribute, m, operation_response, success_message, t
 
 FOLDER_NOT_FOUND = "The specified folder could not be found in the store."
 # folder_target's key for a FolderId that cannot be an id the sandbox issued.

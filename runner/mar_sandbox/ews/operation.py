@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from .backend import FolderInfo, MailboxBackend, ServiceAccount
 from .soap import SoapFault, SoapRequest, schema_error, t
 
+NO_MAILBOX = "The SMTP address has no mailbox associated with it."
+ACCESS_DENIED = "Access is denied. Check credentials and try again."
+
 
 @dataclass
 class OperationContext:
@@ -54,9 +57,6 @@ class OperationContext:
             raise SoapFault("ErrorAccessDenied", ACCESS_DENIED)
         return address
 
-
-NO_MAILBOX = "The SMTP address has no mailbox associated with it."
-ACCESS_DENIED = "Access is denied. Check credentials and try again."
 
 Operation = Callable[[OperationContext], str]
 OPERATIONS: dict[str, Operation] = {}

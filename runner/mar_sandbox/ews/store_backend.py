@@ -14,12 +14,20 @@ from mar_sandbox.store import (
     Store,
 )
 
-from .backend import AttachmentInfo, DeleteMode, FolderInfo, MailboxError, MailboxLocation, MessageInfo, ServiceAccount
+from .backend import (
+    MESSAGE_TOO_LARGE,
+    AttachmentInfo,
+    DeleteMode,
+    FolderInfo,
+    MailboxError,
+    MailboxLocation,
+    MessageInfo,
+    ServiceAccount,
+)
 
 _DELETE_MODES = {"hard": DELETE_HARD, "soft": DELETE_SOFT, "trash": DELETE_TO_DELETED_ITEMS}
 NO_MAILBOX = "The SMTP address has no mailbox associated with it."
 ITEM_NOT_FOUND = "The specified object was not found in the store."
-MESSAGE_TOO_LARGE = "The message exceeds the maximum supported size., Size is larger than maximum size allowed."
 
 
 def _message_info(message: Message) -> MessageInfo:
