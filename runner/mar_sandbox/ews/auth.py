@@ -149,6 +149,7 @@ def _ntlm(
         state.ntlm = spnego.server(protocol="negotiate" if scheme == "negotiate" else "ntlm")
     if state.ntlm is None:
         raise AuthenticationFailed(offered)
+
     context = state.ntlm
     try:
         with _USER_FILE_LOCK:
@@ -160,6 +161,7 @@ def _ntlm(
     if not context.complete:  # type: ignore[attr-defined]
         prefix = "NTLM" if scheme == "ntlm" else "Negotiate"
         return None, f"{prefix} {base64.b64encode(output or b'').decode('ascii')}"
+
     principal = context.client_principal or ""  # type: ignore[attr-defined]
     state.ntlm = None
     account = backend.service_account(principal)

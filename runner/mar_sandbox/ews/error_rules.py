@@ -29,7 +29,7 @@ FAULT_TEXTS = {
     "ErrorInternalServerError": "An internal server error occurred. The operation failed.",
 }
 
-# What IIS sends with each status the rules may inject.
+# Pages IIS sends with each status the rules may inject.
 STATUS_PAGES = {
     401: b"",
     403: b"<html><head><title>403 - Forbidden: Access is denied.</title></head><body><h2>403 - Forbidden: Access is denied.</h2></body></html>",
