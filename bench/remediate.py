@@ -186,8 +186,11 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="mar-bench-remediate-") as tmp:
         folder = Path(tmp)
+        # The sandbox starts with the tenant only; the mailboxes (about 1 GB of
+        # attachments) go in through the control API, which has no start-up limit.
+        seed = build_seed(options.mailboxes, options.messages)
         seed_path = folder / "seed.yml"
-        seed_path.write_text(yaml.safe_dump(build_seed(options.mailboxes, options.messages)), encoding="utf-8")
+        seed_path.write_text(yaml.safe_dump({**seed, "mailboxes": []}), encoding="utf-8")
         sandbox_state = folder / "sandbox"
         marctl = [sys.executable, "-m", "mar_runner.cli.main", "sandbox"]
         env = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}
@@ -199,6 +202,9 @@ def main() -> int:
         try:
             endpoints = json.loads((sandbox_state / "sandbox.json").read_text())
             control = Control(endpoints)
+            began = time.perf_counter()
+            control.call("POST", "/seed", seed)
+            print(f"seeded {options.mailboxes} mailboxes in {time.perf_counter() - began:.0f} s")
             addresses = [f"user{index}@{DOMAIN}" for index in range(options.mailboxes)]
             print(f"recipients={recipients} mailboxes={options.mailboxes} attachment={SIZE} bytes "
                   f"latency={options.latency * 1000:.0f} ms workers={options.workers} per_mailbox=4 cpus={os.cpu_count()}")

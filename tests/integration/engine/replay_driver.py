@@ -10,5 +10,5 @@ from mar_runner.engine import replay
 
 print("ready", flush=True)
 tracking = sys.argv[3:] if len(sys.argv) > 3 else []
-result = replay(sys.argv[1], [sys.argv[2]], tracking_paths=tracking, timeout=5)
+result = replay(sys.argv[1], [sys.argv[2]], tracking_paths=tracking, timeout=20)
 print("done", result.counters, flush=True)

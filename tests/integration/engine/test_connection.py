@@ -17,7 +17,7 @@ def check(sandbox, app, profile, address=None, *, graph=None, ews=None, lang=Non
     config = engine_config(sandbox, app)
     config["mar_account_profiles"][0].update(graph or {})
     config["mar_account_profiles"][1].update(ews or {})
-    return check_connection(None, profile, address, config=config, timeout=5, lang=lang)
+    return check_connection(None, profile, address, config=config, timeout=20, lang=lang)
 
 
 def test_graph_success(engine_sandbox, app_credentials):

@@ -25,7 +25,7 @@ MID1 = "<m1@evil.example>"
 def run(state_dir, config, tracking, **kwargs):
     verdicts = kwargs.pop("verdicts", [StubVerdict("v1", sha256=PAYLOAD_SHA)])
     return replay(state_dir, [], config=config, tracking=tracking, verdicts=verdicts,
-                  timeout=kwargs.pop("timeout", 5), **kwargs)
+                  timeout=kwargs.pop("timeout", 20), **kwargs)
 
 
 def ews_config(sandbox, app, action="delete", forward_to="soc@corp.example.com", **overrides):

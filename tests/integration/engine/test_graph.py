@@ -1,4 +1,4 @@
-"""The Graph backend through real msal and requests against the sandbox over TLS."""
+"""The Graph backend through real msal and urllib3 against the sandbox over TLS."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ MID1 = "<m1@evil.example>"
 def run(state_dir, config, tracking, **kwargs):
     verdicts = kwargs.pop("verdicts", [StubVerdict("v1", sha256=PAYLOAD_SHA)])
     return replay(state_dir, [], config=config, tracking=tracking, verdicts=verdicts,
-                  timeout=kwargs.pop("timeout", 5), **kwargs)
+                  timeout=kwargs.pop("timeout", 20), **kwargs)
 
 
 def graph_config(sandbox, app, action="delete", **profile_overrides):
