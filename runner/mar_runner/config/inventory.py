@@ -113,7 +113,11 @@ def _read_with_ansible(collector: _Collector, inventory_path: str, source_root: 
         variables = VariableManager(loader=loader, inventory=inventory).get_vars(host=chosen, include_hostvars=False)
     except AnsibleError as error:
         collector.loaded.issues.append(
-            Issue(_("Ansible cannot read the inventory: {error}").format(error=error.message), _("fix the inventory file it names"), inventory_path)
+            Issue(
+                _("Ansible cannot read the inventory: {error}").format(error=error.message),
+                _("fix the inventory file it names"),
+                inventory_path,
+            )
         )
         return
     collector.loaded.host = chosen.name
@@ -147,7 +151,13 @@ def _render_variable(collector: _Collector, templar: Templar, var: str, raw: Any
             if not _is_vault_error(error):
                 file, line, column = collector.locate(path)
                 collector.loaded.issues.append(
-                    Issue(_("cannot resolve template {text}: {error}").format(text=str(leaf), error=error.message), _("define the variable it uses or correct the expression"), file, line, column)
+                    Issue(
+                        _("cannot resolve template {text}: {error}").format(text=str(leaf), error=error.message),
+                        _("define the variable it uses or correct the expression"),
+                        file,
+                        line,
+                        column,
+                    )
                 )
             continue
         _set_in(value, path[1:], rendered)

@@ -76,7 +76,15 @@ class _Collector:
                     loaded = load_yaml_text(decrypt(text, self.secrets), path)
                 except Exception:  # noqa: BLE001 - AnsibleError or a decoding error
                     loaded = LoadedFile(path)
-                    loaded.issues.append(Issue(_("cannot decrypt this vault file with the given vault passwords"), _("give the right vault password file or --vault-id"), path, 1, 1))
+                    loaded.issues.append(
+                        Issue(
+                            _("cannot decrypt this vault file with the given vault passwords"),
+                            _("give the right vault password file or --vault-id"),
+                            path,
+                            1,
+                            1,
+                        )
+                    )
         else:
             loaded = load_yaml_file(path)
         self.by_path[os.path.realpath(path)] = loaded
@@ -98,7 +106,13 @@ class _Collector:
                 _set(loaded.data, path, decrypt(value.ciphertext, self.secrets))
             except Exception:  # noqa: BLE001
                 self.loaded.issues.append(
-                    Issue(_("cannot decrypt this vault value with the given vault passwords"), _("give the right vault password file or --vault-id"), loaded.path, value.line, value.column)
+                    Issue(
+                        _("cannot decrypt this vault value with the given vault passwords"),
+                        _("give the right vault password file or --vault-id"),
+                        loaded.path,
+                        value.line,
+                        value.column,
+                    )
                 )
 
     def locate(self, path: tuple) -> tuple[str, int, int]:
@@ -211,7 +225,13 @@ def _read_standalone(collector: _Collector, path: str) -> None:
         return
     if not isinstance(loaded.data, dict):
         collector.loaded.issues.append(
-            Issue(_("the top level must be a mapping of variables such as mar_settings"), _("write the variables at the top level of the file"), path, 1, 1)
+            Issue(
+                _("the top level must be a mapping of variables such as mar_settings"),
+                _("write the variables at the top level of the file"),
+                path,
+                1,
+                1,
+            )
         )
         return
     collector.decrypt_values(loaded)
@@ -226,7 +246,12 @@ def _read_standalone(collector: _Collector, path: str) -> None:
 def _template_standalone(collector: _Collector, variables: dict) -> None:
     """Resolve Jinja expressions such as ``{{ vault_x }}`` against the file's own top-level variables."""
     config = collector.loaded.config
-    templates = [(p, v) for var in list(config) for p, v in _walk(config[var], (var,)) if isinstance(v, str) and ("{{" in v or "{%" in v)]
+    templates = [
+        (path, value)
+        for var in list(config)
+        for path, value in _walk(config[var], (var,))
+        if isinstance(value, str) and ("{{" in value or "{%" in value)
+    ]
     vault_paths = {p for p, v in _walk(config) if isinstance(v, VaultValue)}
     collector.loaded.source.unchecked.update(vault_paths)
     if not templates:
@@ -237,15 +262,21 @@ def _template_standalone(collector: _Collector, variables: dict) -> None:
     variables = _vault_as_marker(variables)
     for path, text in templates:
         result, problem = render(text, variables)
-        if problem:
-            collector.loaded.source.unchecked.add(path)
-        if problem and problem != "vault":
+        if problem is None:
+            _set(config, path, result)
+            continue
+        collector.loaded.source.unchecked.add(path)
+        if problem != "vault":
             file, line, column = collector.locate(path)
             collector.loaded.issues.append(
-                Issue(_("cannot resolve template {text}: {error}").format(text=text, error=problem), _("define the variable it uses or correct the expression"), file, line, column)
+                Issue(
+                    _("cannot resolve template {text}: {error}").format(text=text, error=problem),
+                    _("define the variable it uses or correct the expression"),
+                    file,
+                    line,
+                    column,
+                )
             )
-        else:
-            _set(config, path, result)
 
 
 def _vault_as_marker(value: Any) -> Any:

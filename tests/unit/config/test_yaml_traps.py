@@ -208,3 +208,12 @@ def test_misspelt_variable_warns(write_yaml):
     assert issues_of(path) == [
         f"{path}:3:1: unknown variable 'mar_polices' is not part of the configuration; did you mean mar_policies?"
     ]
+
+
+def test_undefined_template_variable_in_file(write_yaml, monkeypatch):
+    monkeypatch.setattr("mar_runner.config.vault._configured_sources", lambda: [])
+    path = write_yaml(REFERENCE_TEXT.replace("vault_onprem_password: !vault |\n", ""))
+    issues = issues_of(path)
+    assert len(issues) == 1
+    assert issues[0].startswith(f"{path}:6:15: cannot resolve template {{{{ vault_onprem_password }}}}: ")
+    assert issues[0].endswith("; define the variable it uses or correct the expression")
