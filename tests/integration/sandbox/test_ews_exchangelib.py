@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 from exchangelib import BASIC, DELEGATE, IMPERSONATION, NTLM, Account, Build, Configuration, Credentials, FailFast, Version
-from exchangelib.errors import ErrorItemNotFound, ErrorUnsupportedQueryFilter
+from exchangelib.errors import ErrorFolderNotFound, ErrorItemNotFound, ErrorUnsupportedQueryFilter
 from exchangelib.items import ForwardItem
 from exchangelib.properties import ReferenceItemId
 from exchangelib.protocol import Protocol
@@ -203,6 +203,16 @@ def test_archive_walk(ews_sandbox):
     in_archive = list(account.archive_msg_folder_root.walk().filter(message_id="<archived@evil.example>"))
     assert in_mailbox == []
     assert [item.subject for item in in_archive] == ["Archived"]
+
+
+def test_archive_missing(ews_sandbox):
+    account = connect(ews_sandbox)
+    with pytest.raises(ErrorFolderNotFound) as raised:
+        account.archive_msg_folder_root
+    assert str(raised.value) == (
+        "Could not find distinguished folder 'archiveroot' "
+        "(The specified folder could not be found in the store.)"
+    )
 
 
 def test_walk_uses_deep_find_folder(ews_sandbox):
