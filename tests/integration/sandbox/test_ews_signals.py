@@ -528,6 +528,15 @@ def test_unknown_path_not_found(ews_sandbox):
     assert response.status_code == 404
 
 
+def test_service_page_needs_sign_in(ews_sandbox):
+    url = ews_sandbox.ews_url("corp")
+    anonymous = requests.get(url, verify=ews_sandbox.ca_file, timeout=10)
+    signed_in = requests.get(url, auth=("CORP\\svc", "Secret-1"), verify=ews_sandbox.ca_file, timeout=10)
+    assert anonymous.status_code == 401
+    assert signed_in.status_code == 200
+    assert "You have created a service." in signed_in.text
+
+
 def test_challenge_lists_offered_schemes(ews_sandbox):
     response = requests.post(ews_sandbox.ews_url("corp"), data=b"<x/>", verify=ews_sandbox.ca_file, timeout=10)
     assert response.status_code == 401
