@@ -164,3 +164,28 @@ def test_wrong_host(state_dir, engine_sandbox, app_credentials):
     config["mar_settings"]["max_attempts"] = 1
     result = run(state_dir, config, StubTracking([sandbox_delivery(MID1, "carol@corp.example.com")]))
     assert result.outcomes[0].reason == "connection_failed"
+
+
+def test_impersonation_refused_for_one_of_five(state_dir, engine_sandbox, app_credentials):
+    from mar_sandbox.ews.error_rules import ews_error_rules
+
+    addresses = [f"staff{n}@corp.example.com" for n in range(5)]
+    engine_sandbox.load_seed(base_seed(app_credentials, [
+        {"address": address, "onprem": "corp", "messages": [seed_message(MID1)]} for address in addresses
+    ]))
+    ews_error_rules(engine_sandbox.context).add(code="ErrorImpersonateUserDenied", mailbox="staff2@corp.example.com")
+    result = run(state_dir, ews_config(engine_sandbox, app_credentials), StubTracking([sandbox_delivery(MID1, *addresses)]))
+    by_recipient = {o.recipient: o for o in result.outcomes}
+    assert result.counters["success"] == 4
+    assert by_recipient["staff2@corp.example.com"].reason == "permission_denied"
+    assert len(messages_with(engine_sandbox, "staff2@corp.example.com", MID1)) == 1
+    assert messages_with(engine_sandbox, "staff0@corp.example.com", MID1) == []
+
+
+def test_http_403_is_permission_denied(state_dir, engine_sandbox, app_credentials):
+    from mar_sandbox.ews.error_rules import ews_error_rules
+
+    ews_error_rules(engine_sandbox.context).add(status=403, mailbox="carol@corp.example.com")
+    result = run(state_dir, ews_config(engine_sandbox, app_credentials), StubTracking([sandbox_delivery(MID1, "carol@corp.example.com")]))
+    assert result.outcomes[0].reason == "permission_denied"
+    assert result.outcomes[0].attempts[0].message == f"HTTP 403 from {engine_sandbox.ews_host('corp')}"

@@ -39,6 +39,16 @@ def map_error(error: Exception, host: str, mailbox: str) -> BackendError:
         return backend_error("connection_failed", f"{host} could not be reached", diagnosis="wrong_host")
     if isinstance(error, ews_errors.ErrorInternalServerTransientError):
         return backend_error("connection_failed", f"transient server error from {host}", diagnosis="server_error")
+    # MalformedResponseError is a TransportError that carries the HTTP status.
+    if isinstance(error, ews_errors.MalformedResponseError):
+        status = re.search(r"Code: (\d{3})", text)
+        code = int(status.group(1)) if status else None
+        if code == 403:
+            return PermanentError("permission_denied", f"HTTP 403 from {host}", status=403, diagnosis="impersonation_denied")
+        if code is not None and code >= 500:
+            return backend_error("connection_failed", f"HTTP {code} from {host}", status=code, diagnosis="server_error")
+        return PermanentError("server_error", f"unexpected response from {host}" + (f" (HTTP {code})" if code else ""),
+                              status=code, diagnosis="server_error")
     if isinstance(error, ews_errors.TransportError):
         if "SSL" in text or "CERTIFICATE" in text.upper():
             return PermanentError("tls_verification_failed", f"certificate of {host} could not be verified",
@@ -51,15 +61,6 @@ def map_error(error: Exception, host: str, mailbox: str) -> BackendError:
         return backend_error("timed_out", f"{host} did not answer in time", diagnosis="timed_out")
     if isinstance(error, requests.exceptions.ConnectionError):
         return backend_error("connection_failed", f"{host} could not be reached", diagnosis="wrong_host")
-    if isinstance(error, ews_errors.MalformedResponseError):
-        status = re.search(r"Code: (\d{3})", text)
-        code = int(status.group(1)) if status else None
-        if code == 403:
-            return PermanentError("permission_denied", f"HTTP 403 from {host}", status=403, diagnosis="impersonation_denied")
-        if code is not None and code >= 500:
-            return backend_error("connection_failed", f"HTTP {code} from {host}", status=code, diagnosis="server_error")
-        return PermanentError("server_error", f"unexpected response from {host}" + (f" (HTTP {code})" if code else ""),
-                              status=code, diagnosis="server_error")
     if isinstance(error, ews_errors.CASError):
         return PermanentError("server_error", f"CAS error from {host}", diagnosis="server_error")
     if isinstance(error, ews_errors.ResponseMessageError):
