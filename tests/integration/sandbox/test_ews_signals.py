@@ -295,6 +295,17 @@ def test_latency_delays_response(ews_sandbox):
     assert all(e["duration_ms"] >= 300 for e in folder_calls)
 
 
+def test_server_busy_then_503_gives_up(ews_sandbox):
+    ews_sandbox.add_fault("throttle", service="ews", retry_after=0.2, count=1)
+    ews_sandbox.add_fault("server_error", service="ews", status=503, count=1)
+    with pytest.raises(RateLimitError) as raised:
+        connect(ews_sandbox, retry_policy=FaultTolerance(max_wait=2)).inbox.total_count
+    served = [(e["status"], e["error"] or e["fault"]) for e in ews_sandbox.request_log("ews") if e["status"] != 401]
+    # exchangelib 5.6 doubles its retry wait (10 s at first) after every retry, so the 503 asks for 20 s.
+    assert str(raised.value) == "Max timeout reached (gave up when asked to back off 20.000 seconds)"
+    assert served == [(500, "ErrorServerBusy"), (503, "server_error")]
+
+
 def test_http_503(ews_sandbox):
     ews_sandbox.add_fault("server_error", service="ews", status=503)
     with pytest.raises(ErrorServerBusy) as raised:
