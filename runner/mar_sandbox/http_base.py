@@ -16,6 +16,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -124,6 +125,7 @@ _BAD_REQUEST = (
     b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/html; charset=us-ascii\r\nConnection: close\r\n"
     b"Content-Length: 52\r\n\r\n<h1>Bad Request (Invalid Header Name or Request)</h1>"
 )
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
 MAX_LINE = 65536
 MAX_HEADERS = 100
 
@@ -224,30 +226,33 @@ class JSONHandler(BaseHTTPRequestHandler):
 
     # -- responses --------------------------------------------------------------
 
-    def send_body(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+    def send_body(self, status: int, body: bytes, content_type: str | None, headers: dict[str, str] | None = None) -> None:
+        """Send a whole response in one write: one TLS record and one segment for small responses.
+
+        The status line and headers are formatted here rather than through
+        ``send_response``/``send_header``, which cost more per response than
+        the Graph logic itself.
+        """
+        lines = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, '')}",
+            f"Server: {self.server_version}",
+            f"Date: {self.date_time_string()}",
+        ]
+        if content_type is not None:
+            lines.append(f"Content-Type: {content_type}")
+        lines.append(f"Content-Length: {len(body)}")
         for name, value in (headers or {}).items():
-            self.send_header(name, value)
+            lines.append(f"{name}: {value}")
         if self.close_connection:
-            self.send_header("Connection", "close")
-        # Headers and body leave in one write: one TLS record and one
-        # segment for small responses instead of two.
-        self._headers_buffer.append(b"\r\n")
-        if self.command != "HEAD":
-            self._headers_buffer.append(body)
-        self.flush_headers()
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
+        self.wfile.write(head + body if self.command != "HEAD" else head)
 
     def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None, content_type: str = "application/json; charset=utf-8") -> None:
         self.send_body(status, json.dumps(payload, separators=(",", ":")).encode("utf-8"), content_type, headers)
 
     def send_empty(self, status: int, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
+        self.send_body(status, b"", None, headers)
 
     # -- faults -----------------------------------------------------------------
 
