@@ -65,7 +65,23 @@ class RecipientRunner:
     # -- entry point ---------------------------------------------------------
 
     def run(self, item: WorkItem) -> Outcome:
-        """Run ``item`` and return its finished outcome (never raises a BackendError)."""
+        """Run ``item`` and return its finished outcome.
+
+        An unexpected exception (a bug, not a server answer) fails this
+        recipient with ``server_error`` and leaves its ledger row in
+        progress, so the next replay tries again; the other recipients go on.
+        """
+        try:
+            return self._run(item)
+        except Exception as error:  # keep one recipient's bug from ending the run
+            logger.exception("recipient %s: unexpected %s", item.outcome.recipient, type(error).__name__)
+            item.outcome.attempts.append(
+                Attempt(profile=item.outcome.profiles_tried[-1] if item.outcome.profiles_tried else "-",
+                        time=utc_now(), result="failed", reason="server_error", message=type(error).__name__)
+            )
+            return item.outcome.finish("failed", "server_error")
+
+    def _run(self, item: WorkItem) -> Outcome:
         outcome = item.outcome
         entry = self.ledger.get(item.key) if self.ledger is not None else None
         if entry is not None and self._is_final(entry):

@@ -407,3 +407,23 @@ def test_missing_configuration_raises(state_dir, monkeypatch):
     monkeypatch.setattr(run_module.sources, "load_config", lambda state: None)
     with pytest.raises(ConfigurationMissing, match="no configuration has been applied"):
         replay(state_dir, [], tracking=StubTracking([]), verdicts=[])
+
+
+def test_unexpected_error_fails_one_recipient(state_dir, mail_server):
+    mail_server.add("a@example.com", MSGID)
+    mail_server.add("b@example.com", MSGID)
+    backend = StubBackend("exo", mail_server)
+    original_find = backend.find
+
+    def find(mailbox, target):
+        if mailbox == "a@example.com":
+            raise RuntimeError("bug")
+        return original_find(mailbox, target)
+
+    backend.find = find
+    result = run(state_dir, make_config("delete"), one_delivery("a@example.com", "b@example.com"), {"exo": backend})
+    by_recipient = {o.recipient: o for o in result.outcomes}
+    assert by_recipient["a@example.com"].reason == "server_error"
+    assert by_recipient["b@example.com"].status == "success"
+    entry = Ledger(open_db(state_dir)).get(LedgerKey(SHA, MSGID, "a@example.com", "delete"))
+    assert entry.status == "in_progress"

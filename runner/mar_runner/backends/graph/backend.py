@@ -120,8 +120,10 @@ class GraphBackend:
             {"id": str(index), "method": "GET", "url": f"{user_path(mailbox)}/messages/{quote(item['id'], safe='')}/attachments"}
             for index, item in enumerate(candidates)
         ]
-        folder_ids = sorted({item.get("parentFolderId") for item in candidates if item.get("parentFolderId")}
-                            - {fid for (box, fid) in self._folder_names if box == mailbox})
+        folder_ids = sorted({
+            item["parentFolderId"] for item in candidates
+            if item.get("parentFolderId") and (mailbox, item["parentFolderId"]) not in self._folder_names
+        })
         for folder_id in folder_ids:
             requests.append({
                 "id": f"folder:{folder_id}",
