@@ -9,6 +9,7 @@ reach the file. Each such character is written as a backslash escape
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -18,6 +19,9 @@ _NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\\": "\\\\"}
 # zero-width joiners), line and paragraph separators (Zl, Zp), and surrogates
 # or unassigned code points that a terminal may show as anything.
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def _escape_char(char: str) -> str:
@@ -70,4 +74,8 @@ def make_visible(value: Any) -> Any:
     """
     if not isinstance(value, str) or (value.isprintable() and value.isascii()):
         return value
+    if value.isascii():
+        # ASCII text can only carry C0 controls and DEL; a regex is much
+        # faster than the per-character path on long values.
+        return _ASCII_CONTROL.sub(lambda match: _escape_char(match.group()), value)
     return "".join(char if char == "\\" else _escape_char(char) for char in value)

@@ -8,6 +8,7 @@ from typing import Any
 
 from mar_runner.engine.store import message_ref
 from mar_runner.i18n import current_language
+from mar_runner.report.labels import ACTION_LABELS, RESULT_LABELS, STATUS_LABELS, label
 from mar_runner.report.model import AttemptRow, Counters, FileSection, MessageTrack, RecipientRow, Report
 from mar_runner.report.reasons import describe_reason
 
@@ -53,6 +54,7 @@ def _row(outcome: Mapping[str, Any], lang: str, reason_cache: dict[str | None, A
                 reason=attempt_code,
                 reason_text=attempt_reason.text if attempt_reason else None,
                 message=attempt.get("message"),
+                result_text=label(RESULT_LABELS, attempt.get("result"), lang),
             )
         )
     return RecipientRow(
@@ -72,6 +74,8 @@ def _row(outcome: Mapping[str, Any], lang: str, reason_cache: dict[str | None, A
         finished_at=outcome.get("finished_at"),
         dry_run=bool(outcome.get("dry_run")),
         attempts=attempts,
+        action_text=label(ACTION_LABELS, outcome.get("action"), lang),
+        status_text=label(STATUS_LABELS, outcome["status"], lang),
     )
 
 

@@ -50,6 +50,7 @@ class AttemptRow:
     reason: str | None
     reason_text: str | None
     message: str | None
+    result_text: str = ""
 
 
 @dataclass(slots=True)
@@ -72,6 +73,9 @@ class RecipientRow:
     finished_at: str | None
     dry_run: bool
     attempts: list[AttemptRow] = field(default_factory=list)
+    # Translated labels, computed once so that templates call no function per row.
+    action_text: str = ""
+    status_text: str = ""
 
 
 @dataclass(slots=True)

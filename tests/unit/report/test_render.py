@@ -165,3 +165,26 @@ def test_empty_report_every_format():
 def test_unknown_format_rejected():
     with pytest.raises(ValueError, match=r"^unknown report format 'pdf': use one of table, json, csv, html$"):
         render(_report(), "pdf")
+
+
+def test_html_tracking_rows_escaped():
+    evil = outcome(
+        "x@example.com",
+        "failed",
+        reason="permission_denied",
+        profiles_tried=["p<1>"],
+        attempts=[
+            {
+                "profile": "p<1>",
+                "time": "2026-12-04T10:00:00.000Z",
+                "result": "failed",
+                "reason": "permission_denied",
+                "message": "<img src=x onerror=alert(1)> \"q\"\x1b[0m",
+            }
+        ],
+    )
+    text = render(_report(outcomes=[evil]), "html")
+    document = _parse_strict(text)
+    assert document.findall(".//img") == []
+    assert '<span class="server">&lt;img src=x onerror=alert(1)&gt; &#34;q&#34;\\x1b[0m</span>' in text
+    assert '<td class="nowrap">p&lt;1&gt;</td>' in text
