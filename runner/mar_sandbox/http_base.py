@@ -262,7 +262,7 @@ class JSONHandler(BaseHTTPRequestHandler):
         self.drop()
 
     def drop(self) -> None:
-        """Close the connection without an answer."""
+        """Close the connection without a response."""
         self.close_connection = True
         try:
             self.connection.shutdown(socket.SHUT_RDWR)

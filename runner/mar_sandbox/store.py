@@ -355,7 +355,7 @@ class Store:
         return self.create_folder(mailbox.address, root.id, name)
 
     def locate_folder(self, folder_id: str) -> str | None:
-        """Return the address of the mailbox that holds this folder id, or None."""
+        """Return the address of the mailbox that contains this folder id, or None."""
         with self.lock:
             return self._folder_index.get(folder_id)
 
@@ -427,7 +427,7 @@ class Store:
             return self._store(mailbox, message)
 
     def locate_item(self, message_id: str) -> str | None:
-        """Return the address of the mailbox that holds this message id, or None."""
+        """Return the address of the mailbox that contains this message id, or None."""
         with self.lock:
             return self._item_index.get(message_id)
 
@@ -485,7 +485,7 @@ class Store:
             return self._store(mailbox, moved)
 
     def delete_message(self, address: str, message_id: str, mode: str = DELETE_SOFT) -> Message:
-        """Delete a message the way ``mode`` says (see DELETE_MODES) and return it in its new folder."""
+        """Delete a message as ``mode`` selects (see DELETE_MODES) and return it in its new folder."""
         if mode not in DELETE_MODES:
             raise ValueError(f"unknown delete mode {mode!r}: use one of {', '.join(DELETE_MODES)}")
         return self.move_message(address, message_id, DELETE_MODES[mode])

@@ -1,4 +1,4 @@
-"""Graph error answers: ``{"error": {"code", "message", "innerError": {...}}}``."""
+"""Graph error responses: ``{"error": {"code", "message", "innerError": {...}}}``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ WWW_AUTHENTICATE = (
 
 
 class GraphError(Exception):
-    """An error answer; ``headers`` are extra response headers (Retry-After, WWW-Authenticate)."""
+    """An error response; ``headers`` are extra response headers (Retry-After, WWW-Authenticate)."""
 
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(f"{status} {code}: {message}")
@@ -89,7 +89,7 @@ def token_audience() -> GraphError:
 def throttled(retry_after: float, reason: str) -> GraphError:
     seconds = str(max(1, int(round(retry_after))))
     # NOTE: Exchange Online's text for the per-mailbox request budget is not
-    # documented; the concurrency text is the one seen in real answers.
+    # documented; the concurrency text is the one seen in real responses.
     limit = "MailboxConcurrency" if reason != "rate_limit" else "MailboxRequestRate"
     return GraphError(429, "ApplicationThrottled", f"Application is over its {limit} limit.", {"Retry-After": seconds})
 

@@ -123,7 +123,7 @@ def make_handler_class(context: SandboxContext) -> type:
                 response = Response(500, exc500.body(context.clock.now(), request_id, client_request_id))
             headers = {"request-id": request_id, "client-request-id": client_request_id, **response.headers}
             error_code = response.body.get("error", {}).get("code") if isinstance(response.body, dict) and response.status >= 400 else None
-            # Logged before the answer goes out, so a client that reads the
+            # Logged before the response goes out, so a client that reads the
             # log right after its request finds the entry.
             context.log.record(
                 "graph", self.command, url.path, response.status,
