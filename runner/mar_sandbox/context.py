@@ -1,4 +1,4 @@
-"""What each front end (login, Graph, EWS, control) receives from the sandbox: state, faults, log, clock."""
+"""The shared objects each front end (login, Graph, EWS, control) receives: state, faults, log, clock."""
 
 from __future__ import annotations
 

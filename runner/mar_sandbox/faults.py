@@ -10,7 +10,7 @@ kind of fault:
 - ``server_error``: HTTP ``status`` (default 503) with the service's error body;
 - ``hang``: read the request, then send nothing for ``seconds`` (or until the
   sandbox stops) and close the connection;
-- ``drop``: close the connection without an answer;
+- ``drop``: close the connection without a response;
 - ``wrong_certificate``: present a certificate for another host name
   (``service`` only; applied at the TLS handshake).
 
@@ -111,7 +111,7 @@ class FaultRule:
 
 @dataclass
 class FaultDecision:
-    """What a front end must do with one request: wait ``delay`` seconds, then ``action`` (None: serve it)."""
+    """The fault to apply to one request: wait ``delay`` seconds, then ``action`` (None: serve it)."""
 
     delay: float = 0.0
     action: str | None = None  # "throttle", "server_error", "hang", "drop"
@@ -204,7 +204,7 @@ class Faults:
                 self._concurrency.pop(service, None)
 
     def set_rate_limit(self, service: str, requests: int, per_seconds: float, retry_after: float = 1.0) -> None:
-        """Allow at most ``requests`` per ``per_seconds`` per (app, mailbox); more get a throttle answer."""
+        """Allow at most ``requests`` per ``per_seconds`` per (app, mailbox); more get a throttle response."""
         if requests < 1 or per_seconds <= 0:
             raise ValueError("rate limit needs requests >= 1 and per_seconds > 0")
         with self._lock:

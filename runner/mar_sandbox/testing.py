@@ -124,7 +124,7 @@ def msal_app(sandbox, client_id: str = APP_FULL, *, tenant: str = TENANT_ID, cre
     """Return a new msal ConfidentialClientApplication against the sandbox (no instance discovery).
 
     A new object per call also gives a fresh msal HTTP cache, which replays a
-    400 answer for 60 seconds.
+    400 response for 60 seconds.
     """
     import msal
 

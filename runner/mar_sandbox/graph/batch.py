@@ -86,7 +86,7 @@ def _ordered(requests: list[dict]) -> list[dict]:
 
 
 def run_batch(requests: list[dict], run: SubRequest) -> dict:
-    """Run validated requests through ``run(method, path, query, body)`` and return the batch answer."""
+    """Run validated requests through ``run(method, path, query, body)`` and return the batch response."""
     statuses: dict[str, int] = {}
     responses: list[dict[str, Any]] = []
     for request in requests:

@@ -17,7 +17,7 @@ PORTAL_HINT = (
 
 @dataclass
 class AadError(Exception):
-    """An error answer of the token or discovery endpoint."""
+    """An error response of the token or discovery endpoint."""
 
     status: int
     error: str
@@ -172,7 +172,7 @@ def invalid_audience(audience: str, expected: str) -> AadError:
 
 
 def invalid_issuer(client_id: str) -> AadError:
-    # NOTE: text not confirmed against a real answer (see invalid_audience).
+    # NOTE: text not confirmed against a real response (see invalid_audience).
     return AadError(
         401,
         "invalid_client",
