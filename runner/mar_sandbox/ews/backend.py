@@ -14,9 +14,12 @@ from typing import Literal, Protocol
 MESSAGE_TOO_LARGE = "The message exceeds the maximum supported size., Size is larger than maximum size allowed."
 
 DeleteMode = Literal["hard", "soft", "trash"]
-# "here": a mailbox of this organisation; "migrated": one in an Exchange Online tenant whose
-# address is in one of this organisation's domains (hybrid); "cloud": any other one in a tenant;
-# "other_org": one of another on-premises organisation; "none": no such mailbox.
+# Where a mailbox lives, seen from one organisation:
+# - "here": a mailbox of this organisation.
+# - "migrated": a mailbox in an Exchange Online tenant with an address in this organisation's domains (hybrid).
+# - "cloud": any other mailbox in a tenant.
+# - "other_org": a mailbox of another on-premises organisation.
+# - "none": no such mailbox.
 MailboxLocation = Literal["here", "migrated", "cloud", "other_org", "none"]
 
 
