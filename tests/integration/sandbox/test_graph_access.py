@@ -137,3 +137,15 @@ def test_server_error_body(sandbox, graph):
         "ServiceUnavailable",
         "The service is temporarily unavailable. Please retry later.",
     )
+
+
+def test_read_only_app_cannot_create_forward(sandbox):
+    client = make_graph_client(sandbox, APP_READ)
+    message_id = client.find(ALICE, MALICIOUS_MESSAGE_ID)[0]["id"]
+    assert graph_error(client.post(f"/users/{ALICE}/messages/{message_id}/createForward", json=FORWARD_TO)) == ACCESS_DENIED
+    assert folder_messages(sandbox, ALICE, "drafts") == []
+
+
+def test_mailbox_by_object_id(sandbox, graph):
+    object_id = sandbox.store.mailbox(ALICE).object_id
+    assert graph.get(f"/users/{object_id}/messages?$top=1").status_code == 200

@@ -327,3 +327,39 @@ def test_expand_attachments(graph):
 def test_user_object_needs_directory_role(graph):
     answer = graph.get(f"/users/{ALICE}")
     assert graph_error(answer) == (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+
+
+def test_archive_not_reachable(sandbox, graph):
+    seed = sandbox.seed_copy()
+    archived = {"internet_message_id": "<archived@x.example>", "from": "x@x.example", "received": "2025-01-01T00:00:00Z", "folder": "archiveinbox"}
+    seed["mailboxes"][0]["messages"].append(archived)
+    sandbox.load_seed(seed)
+    assert graph.find(ALICE, "<archived@x.example>") == []
+    answer = graph.get(f"/users/{ALICE}/mailFolders/archivemsgfolderroot/messages")
+    assert graph_error(answer) == (404, "ErrorItemNotFound", "The specified object was not found in the store.")
+    assert [m["internet_message_id"] for m in folder_messages(sandbox, ALICE, "archiveinbox")] == ["<archived@x.example>"]
+
+
+def test_delete_from_dumpster_rejected(sandbox, graph):
+    message_id = graph.find(ALICE, MALICIOUS_MESSAGE_ID)[0]["id"]
+    graph.delete(f"/users/{ALICE}/messages/{message_id}")
+    dumpster_id = folder_messages(sandbox, ALICE, "recoverableitemsdeletions")[0]["id"]
+    answer = graph.delete(f"/users/{ALICE}/messages/{dumpster_id}")
+    assert graph_error(answer) == (403, "ErrorCannotDeleteObject", "The object cannot be deleted.")
+
+
+def test_patch_draft_recipients(sandbox, graph):
+    message_id = graph.find(ALICE, MALICIOUS_MESSAGE_ID)[0]["id"]
+    draft_id = graph.post(f"/users/{ALICE}/messages/{message_id}/createForward", json={}).json()["id"]
+    answer = graph.call("PATCH", f"/users/{ALICE}/messages/{draft_id}", json={"toRecipients": [{"emailAddress": {"address": SECURITY}}]})
+    assert answer.status_code == 200
+    assert answer.json()["toRecipients"] == [{"emailAddress": {"name": SECURITY, "address": SECURITY}}]
+    assert graph.post(f"/users/{ALICE}/messages/{draft_id}/send").status_code == 202
+    assert len(folder_messages(sandbox, SECURITY, "inbox")) == 1
+
+
+def test_send_draft_without_recipients(graph):
+    message_id = graph.find(ALICE, MALICIOUS_MESSAGE_ID)[0]["id"]
+    draft_id = graph.post(f"/users/{ALICE}/messages/{message_id}/createForward", json={}).json()["id"]
+    answer = graph.post(f"/users/{ALICE}/messages/{draft_id}/send")
+    assert graph_error(answer) == (400, "ErrorInvalidRecipients", "At least one recipient is required, but none were found.")
