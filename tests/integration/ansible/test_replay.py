@@ -1,9 +1,10 @@
-"""The replay action plugin through ansible-playbook against the sandbox.
+"""The replay action plugin, connection_test and report_info through ansible-playbook.
 
 The sandbox holds the demo's seed and the playbook uses the example
 inventory, so one verdict reaches the five recipients the demo shows:
 remediated on Graph, on EWS, by the second profile of a chain, message
-already deleted by the user, and a domain with no profile.
+already deleted by the user, and a domain with no profile. The read-only
+modules run on the state that replay leaves, and never report a change.
 """
 
 from __future__ import annotations
@@ -31,6 +32,20 @@ def sandbox_seed():
     return str(demo.SEED)
 
 
+def read_only_tasks(state_dir) -> list[dict]:
+    return [
+        {"name": "test all", "mailsec.mar.connection_test": {"state_dir": str(state_dir)}},
+        {"name": "test onprem", "mailsec.mar.connection_test": {"state_dir": str(state_dir), "profile": "onprem",
+                                                                 "address": "bob@corp.example.com"}},
+        {"name": "test unknown mailbox", "mailsec.mar.connection_test": {"state_dir": str(state_dir), "profile": "exo",
+                                                                          "address": "nobody@example.com"},
+         "ignore_errors": True},
+        {"name": "report", "mailsec.mar.report_info": {"state_dir": str(state_dir), "format": "table"}},
+        {"name": "report ja", "mailsec.mar.report_info": {"state_dir": str(state_dir), "lang": "ja",
+                                                           "sha256": demo.SHA256}},
+    ]
+
+
 def replay_task(state_dir) -> dict:
     return {
         "name": "replay",
@@ -52,7 +67,7 @@ def assert_untouched(sandbox):
     assert demo.forwarded_copies(sandbox) == []
 
 
-def test_replay_check_run_and_rerun(sandbox, run_playbook, tmp_path):
+def test_replay_sequence_and_read_only_modules(sandbox, run_playbook, tmp_path):
     state = tmp_path / "state"
     secrets = [demo.EWS_PASSWORD, demo.private_key_line()]
     applied = run_playbook([demo.engine_play([demo.apply_task(state, demo.profile_overrides(sandbox))])], verbose=False)
@@ -94,30 +109,66 @@ def test_replay_check_run_and_rerun(sandbox, run_playbook, tmp_path):
         "December product news"
     ]
 
-    # A second run on the same files is ok and forwards nothing again.
-    again = run_playbook(replay, verbose=False)
+    # A second run on the same files is ok and forwards nothing again. The
+    # read-only modules run after it on the state the replay left.
+    again = run_playbook([local_play([replay_task(state), *read_only_tasks(state)])])
     assert again.returncode == 0, again.output[-4000:]
-    second = again.result("replay")
-    assert second["changed"] is False
+    for secret in secrets:
+        assert secret not in again.output
+    assert again.result("replay")["changed"] is False
+    assert len(demo.forwarded_copies(sandbox)) == 3
+    assert_read_only_results(again)
+
+    # Check mode after the run: nothing left to do, and still no change from the read-only modules.
+    check_again = run_playbook([local_play([replay_task(state), *read_only_tasks(state)])], check=True, verbose=False)
+    assert check_again.returncode == 0, check_again.output[-4000:]
+    for name in ("replay", "test all", "test onprem", "report", "report ja"):
+        assert check_again.result(name)["changed"] is False, name
+
+    # Asked to, the task fails when recipients failed, and says how many.
+    strict_task = replay_task(state)
+    strict_task["mailsec.mar.replay"]["fail_on_recipient_failure"] = True
+    strict = run_playbook([local_play([strict_task])], verbose=False)
+    assert strict.returncode == 2
+    assert strict.task("replay")["status"] == "failed"
+    assert strict.result("replay")["msg"] == "2 recipient(s) ended failed; see outcomes for the reasons."
     assert len(demo.forwarded_copies(sandbox)) == 3
 
-    # Check mode after the run: nothing left to do.
-    check_again = run_playbook(replay, check=True, verbose=False)
-    assert check_again.result("replay")["changed"] is False
 
+def assert_read_only_results(run):
+    every_profile = run.result("test all")
+    assert every_profile["changed"] is False
+    assert [(r["profile"], r["address"], r["ok"]) for r in every_profile["results"]] == [
+        ("exo", "alice@example.com", True),
+        ("onprem", "bob@corp.example.com", True),
+    ]
+    assert every_profile["untested_profiles"] == []
+    assert run.result("test onprem")["changed"] is False
 
-def test_replay_fails_on_recipient_failure_when_asked(sandbox, run_playbook, tmp_path):
-    state = tmp_path / "state"
-    task = replay_task(state)
-    task["mailsec.mar.replay"]["fail_on_recipient_failure"] = True
-    run = run_playbook(
-        [demo.engine_play([demo.apply_task(state, demo.profile_overrides(sandbox)), dict(task, delegate_to="localhost")])],
-        verbose=False,
+    unknown = run.task("test unknown mailbox")
+    assert unknown["status"] == "failed"
+    assert unknown["result"]["changed"] is False
+    assert unknown["result"]["results"][0]["reason"] == "mailbox_not_found"
+    assert unknown["result"]["msg"].startswith(
+        "Profile 'exo' cannot reach nobody@example.com: The requested user nobody@example.com is invalid"
     )
-    assert run.returncode == 2
-    assert run.task("replay")["status"] == "failed"
-    assert run.result("replay")["msg"] == "2 recipient(s) ended failed; see outcomes for the reasons."
-    assert run.result("replay")["counters"]["forwarded_and_deleted"] == 3
+
+    report = run.result("report")
+    assert report["changed"] is False
+    assert report["report"]["counters"] == {
+        "deleted": 0, "forwarded": 0, "forwarded_and_deleted": 3, "failed": 2, "in_progress": 0, "skipped": 0,
+    }
+    section = report["report"]["files"][0]
+    assert section["sha256"] == demo.SHA256
+    assert {row["recipient"]: row["profile"] for row in section["remediated"]} == {
+        "alice@example.com": "exo",
+        "bob@corp.example.com": "onprem",
+        "carol@migrating.example.com": "exo",
+    }
+    assert [(row["recipient"], row["reason"]) for row in section["failed"]] == [("dave@example.com", "message_not_found")]
+    assert [row["recipient"] for row in section["no_profile"]] == ["erin@partner.example.net"]
+    assert "dave@example.com" in report["text"]
+    assert run.result("report ja")["changed"] is False
 
 
 def test_replay_without_configuration_fails(run_playbook, tmp_path):
