@@ -193,6 +193,13 @@ def test_html(replayed, lang, tmp_path):
     assert "&lt;script&gt;alert(&#34;f&#34;)&lt;/script&gt;&#39;.docm" in text
     assert f'href="#sha-{PAYLOAD_SHA}-m1"' in text
     assert (output.stat().st_mode & 0o777) == 0o600
+    counters = {item.get("class"): item.find("span").text for item in document.iter("li")}
+    assert counters == {name: str(value) for name, value in EXPECTED_COUNTERS.items()}
+    failed_rows = ["".join(row.itertext()) for row in document.findall(".//section[@id='sha-%s']/table[1]/tbody/tr" % PAYLOAD_SHA)]
+    assert len(failed_rows) == 5
+    assert any("eve@broken.example.com" in row and "authentication_failed" in row for row in failed_rows)
+    reason_text = {"en": "The mail server rejected the profile's credentials.", "ja": "メールサーバーがプロファイルの認証情報を拒否しました。"}[lang]
+    assert reason_text in failed_rows[0]
 
 
 def test_html_in_chromium(replayed, tmp_path):
