@@ -32,3 +32,14 @@ def test_diagnosis_with_fix(page, code):
     assert f"- サーバーのメッセージ: `{english['message']}`" in page
     assert f"- 原因: {japanese['cause']}" in page
     assert f"- 対処: {japanese['fix']}" in page
+
+
+@pytest.mark.parametrize("name", ["installation.md", "demo.md", "configuration.md", "troubleshooting.md"])
+def test_page_links_resolve(name):
+    import re
+
+    page = PAGE.parent / name
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+        if "://" in target:
+            continue
+        assert (page.parent / target).resolve().exists(), f"{name} links to missing {target}"
