@@ -1,13 +1,13 @@
 """Benchmark of tracking ingest: import speed and memory, and SHA-256 lookup time.
 
-Generates synthetic AsyncOS mail and AMP logs in the real line shapes (about
+Generates synthetic AsyncOS mail and AMP logs in the real line shapes: about
 40 lines per message, 1 to 5 recipients, a third of the messages with
-attachments, MID rewrites and bcc copies, messages interleaved as on a busy
-gateway, one SHA-256 carried by 1,000 messages), imports them with
-``marctl import`` in a subprocess and reports wall time and peak resident
-memory. Then it fills a separate index with synthetic rows up to the given
-number of deliveries and times ``TrackingIndex.deliveries_by_sha256`` for
-the shared SHA-256.
+attachments, MID rewrites and bcc copies, and messages interleaved as on a
+busy gateway. One SHA-256 is carried by 1,000 messages. The log is imported
+with ``marctl import`` in a subprocess, and the benchmark reports its wall
+time, CPU time and peak resident memory. Then it fills a separate index with
+synthetic rows up to the given number of deliveries and times
+``TrackingIndex.deliveries_by_sha256`` for the shared SHA-256.
 
 Run by hand, not in the test suite:
 

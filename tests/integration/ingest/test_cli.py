@@ -27,7 +27,7 @@ def marctl(state_dir, *args, lang=None):
 
 @pytest.fixture(scope="module")
 def imported_state(tmp_path_factory):
-    """A state directory whose index holds the native mail log, imported in-process to save a marctl start."""
+    """A state directory whose index contains the native mail log, imported in-process to save a marctl start."""
     state = tmp_path_factory.mktemp("imported") / "state"
     conn = open_db(state)
     import_paths(conn, [LOGS / "mail_native.log"])
