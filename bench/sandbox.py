@@ -136,7 +136,7 @@ def main() -> int:
         state = Path(tmp) / "sandbox"
         marctl = [sys.executable, "-m", "mar_runner.cli.main", "sandbox"]
         env = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}
-        started = subprocess.run([*marctl, "up", "--seed", str(seed_path), "--state-dir", str(state), "--detach"], capture_output=True, text=True, env=env, timeout=120)
+        started = subprocess.run([*marctl, "up", "--seed", str(seed_path), "--state-dir", str(state), "--detach", "--stop-after", "900"], capture_output=True, text=True, env=env, timeout=120)
         if started.returncode != 0:
             print(started.stderr, file=sys.stderr)
             return 1

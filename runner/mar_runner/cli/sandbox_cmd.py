@@ -46,6 +46,13 @@ def register(subparsers) -> None:  # noqa: ANN001 - argparse's private subparser
     up.add_argument("--ca-key", metavar="PEM", help="private key of --ca-cert")
     for name in ("login", "graph", "ews"):
         up.add_argument(f"--{name}-port", type=int, default=0, metavar="N", help=f"TCP port of the {name} endpoint (default: any free port)")
+    up.add_argument(
+        "--stop-after",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="stop by itself after this many seconds, so a forgotten sandbox does not linger (default: run until stopped)",
+    )
     up.set_defaults(func=cmd_up)
 
     down = commands.add_parser("down", help="stop the sandbox")
@@ -194,16 +201,28 @@ def _up_foreground(args, directory: Path) -> int:  # noqa: ANN001
     def on_signal(signum: int, frame: object) -> None:
         stop_requested.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    data = sandbox.endpoints()
-    _print_endpoints(data, directory)
-    print(_("Press Ctrl+C to stop."), flush=True)
-    # The control API's shutdown stops the sandbox from another thread, which
-    # sets the stopping event; a signal sets stop_requested.
-    while not stop_requested.is_set() and not sandbox.context.stopping.is_set():
-        stop_requested.wait(0.2)
-    sandbox.stop()
+    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _serve_until_stopped(sandbox, args, directory, stop_requested)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _serve_until_stopped(sandbox, args, directory: Path, stop_requested: threading.Event) -> int:  # noqa: ANN001
+    try:
+        _print_endpoints(sandbox.endpoints(), directory)
+        print(_("Press Ctrl+C to stop."), flush=True)
+        deadline = time.monotonic() + args.stop_after if args.stop_after > 0 else None
+        # The control API's shutdown stops the sandbox from another thread,
+        # which sets the stopping event; a signal sets stop_requested.
+        while not stop_requested.is_set() and not sandbox.context.stopping.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                log.warning("sandbox stops after --stop-after %s seconds", args.stop_after)
+                break
+            stop_requested.wait(0.2)
+    finally:
+        sandbox.stop()
     print(_("Sandbox stopped."), flush=True)
     return EXIT_OK
 
@@ -221,6 +240,8 @@ def _up_detached(args, directory: Path) -> int:  # noqa: ANN001
         port = getattr(args, f"{name}_port")
         if port:
             command += [f"--{name}-port", str(port)]
+    if args.stop_after > 0:
+        command += ["--stop-after", str(args.stop_after)]
     log_path = directory / "sandbox.log"
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(

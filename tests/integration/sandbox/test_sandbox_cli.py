@@ -32,7 +32,8 @@ def seed_file(tmp_path) -> Path:
 
 
 def _start(directory: Path, seed_file: Path):
-    result = _marctl("sandbox", "up", "--seed", str(seed_file), "--state-dir", str(directory), "--detach")
+    # --stop-after ends the sandbox even if this test run is killed before teardown.
+    result = _marctl("sandbox", "up", "--seed", str(seed_file), "--state-dir", str(directory), "--detach", "--stop-after", "300")
     assert result.returncode == 0, result.stderr
     endpoints = json.loads((directory / "sandbox.json").read_text())
     return directory, endpoints, result.stdout
@@ -167,3 +168,10 @@ def test_ca_certificate_without_key(tmp_path, capsys):
 def test_japanese_messages(tmp_path, capsys):
     _code, _out, err = _main(capsys, "--lang", "ja", "sandbox", "down", "--state-dir", str(tmp_path))
     assert err.strip() == f"{tmp_path} で実行中のサンドボックスはありません。"
+
+
+def test_stop_after(tmp_path, capsys, seed_file):
+    code, out, _err = _main(capsys, "sandbox", "up", "--seed", str(seed_file), "--state-dir", str(tmp_path / "s"), "--stop-after", "0.5")
+    assert code == 0
+    assert out.splitlines()[-1] == "Sandbox stopped."
+    assert not (tmp_path / "s" / "sandbox.json").exists()
