@@ -73,7 +73,11 @@ class GraphBackend:
     # -- search ------------------------------------------------------------
 
     def find(self, mailbox: str, target: Target) -> FindResult:
-        """Search all folders by Message-ID, then by the fallback search; keep copies carrying the SHA-256."""
+        """Search all folders by Message-ID, then by the fallback search; keep copies carrying the SHA-256.
+
+        NOTE: Graph cannot reach the in-place archive, so copies there are not
+        searched, and the outcome does not say so yet.
+        """
         if target.message_id:
             candidates = self._list(mailbox, f"internetMessageId eq {odata_string(target.message_id)}")
             copies = self._confirm(mailbox, candidates, target.sha256)
