@@ -48,9 +48,11 @@ def parse_batch(body: bytes) -> list[dict]:
         request_id = request.get("id")
         if not isinstance(request_id, str) or not request_id:
             raise _invalid("Batch request id is required.")
-        if request_id in seen:
-            raise _invalid(f"Batch request ids must be unique; the id '{request_id}' is used more than once.")
-        seen.add(request_id)
+        # Graph compares batch ids without regard to case (message ids that
+        # differ only in case collide) and names the repeated id.
+        if request_id.lower() in seen:
+            raise errors.bad_request(f"Request Id {request_id} has to be unique in a batch.")
+        seen.add(request_id.lower())
         method = request.get("method")
         if not isinstance(method, str) or method.upper() not in METHODS:
             raise _invalid(f"Invalid method '{method}' in batch request '{request_id}'.")

@@ -77,9 +77,9 @@ def test_twenty_accepted(graph):
 
 
 def test_duplicate_ids_rejected(graph):
-    requests_ = [{"id": "1", "method": "GET", "url": f"/users/{ALICE}/messages"}] * 2
+    requests_ = [{"id": "a", "method": "GET", "url": f"/users/{ALICE}/messages"}, {"id": "A", "method": "GET", "url": f"/users/{BOB}/messages"}]
     answer = graph.post("/$batch", json={"requests": requests_})
-    assert graph_error(answer) == (400, "BadRequest", "Batch request ids must be unique; the id '1' is used more than once.")
+    assert graph_error(answer) == (400, "BadRequest", "Request Id A has to be unique in a batch.")
 
 
 def test_body_needs_content_type(graph):
