@@ -8,6 +8,7 @@ sandbox.json (mode 0600). Routes (JSON in and out):
 - ``GET /requests?service=graph&since=N``: the request log
 - ``GET /faults``; ``POST /faults`` (a rule) -> ``{"id"}``; ``DELETE /faults`` (all);
   ``DELETE /faults/{id}``
+- ``POST /limits`` ``{"service": "graph", "concurrency": N, "rate_limit": {"requests", "per_seconds", "retry_after"}}``
 - ``POST /reset``; ``POST /seed`` (a seed document); ``POST /clock`` ``{"offset": seconds}``
 - ``POST /shutdown``: stop the sandbox process
 """
@@ -81,6 +82,8 @@ def make_handler_class(sandbox: "Sandbox") -> type:
                 return 200, sandbox.request_log(query.get("service"), int(query.get("since", 0)))
             if head == "faults":
                 return self._faults(method, parts, payload)
+            if method == "POST" and parts == ["limits"]:
+                return self._limits(payload)
             if method == "POST" and parts == ["reset"]:
                 sandbox.reset()
                 return 200, {"reset": True}
@@ -93,6 +96,17 @@ def make_handler_class(sandbox: "Sandbox") -> type:
             if method == "POST" and parts == ["shutdown"]:
                 return 200, {"stopping": True}
             return 404, {"error": f"no control route {method} /{'/'.join(parts)}"}
+
+        def _limits(self, payload: Any) -> tuple[int, Any]:
+            if not isinstance(payload, dict) or "service" not in payload:
+                return 400, {"error": "POST /limits needs a JSON object with 'service' and 'concurrency' or 'rate_limit'"}
+            service = payload["service"]
+            if "concurrency" in payload:
+                sandbox.set_concurrency_limit(service, payload["concurrency"])
+            if "rate_limit" in payload:
+                limit = payload["rate_limit"]
+                sandbox.set_rate_limit(service, limit["requests"], limit["per_seconds"], limit.get("retry_after", 1.0))
+            return 200, sandbox.faults.describe()
 
         def _faults(self, method: str, parts: list[str], payload: Any) -> tuple[int, Any]:
             if method == "GET" and len(parts) == 1:

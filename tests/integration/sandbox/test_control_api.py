@@ -82,3 +82,17 @@ def test_state_from_previous_test_is_gone(sandbox):
     # test_load_seed_and_reset left one mailbox; the fixture restores the seed.
     assert len(sandbox.store.mailboxes) == len(standard_seed()["mailboxes"])
     assert sandbox.request_log() == []
+
+
+def test_limits_route(sandbox):
+    body = {"service": "graph", "concurrency": 2, "rate_limit": {"requests": 5, "per_seconds": 10}}
+    answer = _call(sandbox, "POST", "/limits", json=body)
+    assert answer.status_code == 200
+    assert answer.json()["concurrency"] == {"graph": 2}
+    assert answer.json()["rate_limit"] == {"graph": {"requests": 5, "per_seconds": 10.0, "retry_after": 1.0}}
+
+
+def test_limits_route_unknown_service(sandbox):
+    answer = _call(sandbox, "POST", "/limits", json={"service": "smtp", "concurrency": 1})
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "unknown service 'smtp': use one of login, graph, ews, control, any"}
