@@ -237,26 +237,34 @@ class RecipientRunner:
         return PermanentError("forward_failed", error.server_message, status=error.status)
 
     def _delete_copy(self, item: WorkItem, backend: Backend, copy: Copy, mode: str) -> int:
+        """Delete one copy and return 1, or 0 when it is gone; a moved copy is looked up again once."""
         outcome = item.outcome
         try:
             backend.delete(outcome.recipient, copy, mode)
+            self._emit_delete(item, backend, copy, mode)
+            return 1
         except BackendError as error:
             if error.reason != "message_not_found":
                 raise
-            # The copy moved after it was found: look it up again once.
-            again = backend.find(outcome.recipient, item.target)
-            if not again.copies:
-                logger.info("recipient %s: copy in %s is gone", outcome.recipient, copy.folder)
-                return 0
-            deleted = 0
-            for moved in again.copies:
-                try:
-                    backend.delete(outcome.recipient, moved, mode)
-                    deleted += 1
-                except BackendError as second:
-                    if second.reason != "message_not_found":
-                        raise
-            return min(deleted, 1)
+        # The copy moved after it was found: look it up again once.
+        again = backend.find(outcome.recipient, item.target)
+        if not again.copies:
+            logger.info("recipient %s: copy in %s is gone", outcome.recipient, copy.folder)
+            return 0
+        deleted = 0
+        for moved in again.copies:
+            try:
+                backend.delete(outcome.recipient, moved, mode)
+            except BackendError as second:
+                if second.reason != "message_not_found":
+                    raise
+                continue
+            self._emit_delete(item, backend, moved, mode)
+            deleted = 1
+        return deleted
+
+    def _emit_delete(self, item: WorkItem, backend: Backend, copy: Copy, mode: str) -> None:
+        outcome = item.outcome
         events.emit(
             "action",
             f"deleted message ({mode}) from {copy.folder}",
@@ -269,7 +277,6 @@ class RecipientRunner:
             delete_mode=mode,
             folder=copy.folder,
         )
-        return 1
 
     # -- helpers -------------------------------------------------------------
 
