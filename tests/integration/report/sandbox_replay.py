@@ -53,7 +53,7 @@ class SandboxReplay:
     alert_emails: list[bytes] = field(default_factory=list)
 
 
-def _seed(app: Any) -> dict[str, Any]:
+def report_seed(app: Any) -> dict[str, Any]:
     mailboxes = [
         {
             "address": "alice@example.com",
@@ -69,7 +69,7 @@ def _seed(app: Any) -> dict[str, Any]:
     return base_seed(app, mailboxes)
 
 
-def _declared(sandbox: Any, app: Any, other_key_pem: str, relay_port: int) -> dict[str, Any]:
+def declared_config(sandbox: Any, app: Any, other_key_pem: str, relay_port: int) -> dict[str, Any]:
     ca = Path(sandbox.ca_file).read_text()
     graph = {
         "type": "graph",
@@ -152,11 +152,11 @@ def _inputs(folder: Path) -> tuple[Path, Path]:
 
 def run_sandbox_replay(folder: Path, sandbox: Any, app: Any, other_key_pem: str) -> SandboxReplay:
     """Apply the configuration, replay the verdict against the sandbox and return the state."""
-    sandbox.load_seed(_seed(app))
+    sandbox.load_seed(report_seed(app))
     controller, mailbox = start_plain_relay()
     state_dir = folder / "state"
     try:
-        declared = _declared(sandbox, app, other_key_pem, controller.port)
+        declared = declared_config(sandbox, app, other_key_pem, controller.port)
         ConfigStore(state_dir).apply(declared)
         tracking, verdicts = _inputs(folder)
         installed = install_log_handlers(state_dir, ConfigStore(state_dir).current()["mar_settings"])
