@@ -40,9 +40,6 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--until", metavar="TIME", help="end of the period (exclusive), in the same forms as --since")
     parser.add_argument("--sha256", metavar="HASH", help="report on one file only (64 hexadecimal digits)")
-    parser.add_argument(
-        "--include-dry-run", action="store_true", help="also show dry-run outcomes (nothing was changed by them)"
-    )
     parser.set_defaults(func=run_report)
 
 
@@ -161,7 +158,6 @@ def run_report(args: argparse.Namespace) -> int:
         since=since,
         until=until,
         sha256=sha256,
-        include_dry_run=args.include_dry_run,
         remediation_enabled=enabled,
     )
     return write_output(render(report, args.format), args.output)

@@ -159,7 +159,9 @@ def build_report(
     ``deliveries`` maps a message reference (the normalised Message-ID, or
     ``key:<message_key>``) to the delivery's ``subject``, ``sender`` and
     ``received_at`` for the tracking part. Dry-run outcomes are left out
-    unless ``include_dry_run`` is true, because nothing was changed. With
+    unless ``include_dry_run`` is true, because nothing was changed. (The
+    engine does not store dry-run outcomes, so this matters only for outcomes
+    passed in from a replay result.) With
     ``remediation_enabled`` false (``mar_settings.enabled`` of the applied
     configuration) the report carries a notice that says so and how to fix it.
     """
