@@ -56,8 +56,13 @@ class SandboxHTTPServer(ThreadingMixIn, HTTPServer):
 
     def get_request(self) -> tuple[Any, Any]:
         sock, address = self.socket.accept()
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        wrapped = self.choose_context().wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            wrapped = self.choose_context().wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        except Exception as exc:  # noqa: BLE001 - serve_forever ends on anything but OSError
+            log.exception("%s: cannot set up TLS for a connection from %s", self.name, address)
+            sock.close()
+            raise OSError(str(exc)) from exc
         return wrapped, address
 
     def finish_request(self, request: Any, client_address: Any) -> None:

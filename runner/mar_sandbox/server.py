@@ -72,12 +72,13 @@ class Sandbox:
         control_port: int = 0,
     ) -> None:
         self._seed = load_seed(seed if seed is not None else {})
-        self._own_state_dir = state_dir is None
-        self.state_dir = Path(state_dir) if state_dir is not None else Path(tempfile.mkdtemp(prefix="mar-sandbox-"))
         if ca is None and (ca_cert or ca_key):
             if not (ca_cert and ca_key):
                 raise ValueError("give both the CA certificate and its key, or neither")
             ca = load_ca(ca_cert, ca_key)
+        # Created only after every check above, so a rejected argument leaves no directory.
+        self._own_state_dir = state_dir is None
+        self.state_dir = Path(state_dir) if state_dir is not None else Path(tempfile.mkdtemp(prefix="mar-sandbox-"))
         self._ca = ca
         self._ports = {"login": login_port, "graph": graph_port, "ews": ews_port, "control": control_port}
         self.clock = Clock()
