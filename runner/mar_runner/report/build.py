@@ -163,7 +163,7 @@ def build_report(
     engine does not store dry-run outcomes, so this matters only for outcomes
     passed in from a replay result.) With
     ``remediation_enabled`` false (``mar_settings.enabled`` of the applied
-    configuration) the report carries a notice that says so and how to fix it.
+    configuration) the report carries a notice with the reason and its fix.
     """
     language = lang or current_language()
     reason_cache: dict[str | None, Any] = {}
