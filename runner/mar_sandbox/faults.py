@@ -163,8 +163,7 @@ class Faults:
             self._rate_limits = {}
         for service, limit in (config.get("concurrency") or {}).items():
             self.set_concurrency_limit(service, limit)
-        if "concurrency_retry_after" in config:
-            self._concurrency_retry_after = float(config["concurrency_retry_after"])
+        self._concurrency_retry_after = float(config.get("concurrency_retry_after", 1.0))
         for service, limit in (config.get("rate_limit") or {}).items():
             self.set_rate_limit(service, limit["requests"], limit["per_seconds"], limit.get("retry_after", 1.0))
         for rule in config.get("rules") or ():
