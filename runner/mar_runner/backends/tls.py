@@ -8,7 +8,6 @@ from pathlib import Path
 
 import certifi
 import requests
-import urllib3
 
 
 class TrustStore:
@@ -43,12 +42,10 @@ class TrustStore:
         session.mount("https://", adapter)
         return session
 
-    def pool(self, pool_size: int = 10) -> urllib3.PoolManager:
-        """Return a urllib3 pool that verifies certificates and host names with this trust store."""
-        ca_file = str(self._path) if self._path else certifi.where()
-        return urllib3.PoolManager(
-            num_pools=8, maxsize=max(pool_size, 10), block=False, cert_reqs="CERT_REQUIRED", ca_certs=ca_file,
-        )
+    @property
+    def ca_file(self) -> str:
+        """The CA file: the profile's, else the default bundle (certifi)."""
+        return str(self._path) if self._path else certifi.where()
 
     def close(self) -> None:
         """Remove the temporary CA file."""

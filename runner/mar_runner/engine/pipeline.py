@@ -75,10 +75,10 @@ class RecipientRunner:
             return self._run(item)
         except Exception as error:  # keep one recipient's bug from ending the run
             logger.exception("recipient %s: unexpected %s", item.outcome.recipient, type(error).__name__)
-            item.outcome.attempts.append(
-                Attempt(profile=item.outcome.profiles_tried[-1] if item.outcome.profiles_tried else "-",
-                        time=utc_now(), result="failed", reason="server_error", message=type(error).__name__)
-            )
+            attempts = item.outcome.attempts
+            if attempts and attempts[-1].result == "failed" and attempts[-1].reason is None:
+                attempts[-1].reason = "server_error"
+                attempts[-1].message = type(error).__name__
             return item.outcome.finish("failed", "server_error")
 
     def _run(self, item: WorkItem) -> Outcome:

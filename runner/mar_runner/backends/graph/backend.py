@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from mar_runner.backends.graph.auth import TokenProvider, cloud_urls
 from mar_runner.backends.graph.client import GraphClient, response_error
+from mar_runner.backends.graph.transport import Transport
 from mar_runner.backends.tls import TrustStore
 from mar_runner.engine.backend import Copy, FindResult, Target
 from mar_runner.engine.errors import BackendError, PermanentError
@@ -63,9 +64,9 @@ class GraphBackend:
         except BackendError:
             self.close()
             raise
-        self.pool = self.trust.pool(pool_size)
+        self.transport = Transport(graph_url, self.trust.ca_file, timeout)
         self.client = GraphClient(
-            self.pool, self.tokens, graph_url, timeout=timeout,
+            self.transport, self.tokens, graph_url, timeout=timeout,
             retry=retry, per_mailbox=per_mailbox, profile_name=self.profile_name,
         )
         self._folder_names: dict[tuple[str, str], str] = {}
@@ -232,9 +233,9 @@ class GraphBackend:
         session = getattr(self, "session", None)
         if session is not None:
             session.close()
-        pool = getattr(self, "pool", None)
-        if pool is not None:
-            pool.clear()
+        transport = getattr(self, "transport", None)
+        if transport is not None:
+            transport.close()
         self.trust.close()
 
 

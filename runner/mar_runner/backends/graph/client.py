@@ -6,9 +6,9 @@ import json
 import logging
 from typing import Any
 
-import urllib3
 
 from mar_runner.backends.graph.auth import TokenProvider
+from mar_runner.backends.graph.transport import Transport
 from mar_runner.engine.errors import BackendError, PermanentError, backend_error
 from mar_runner.engine.limits import KeyedLimiter
 from mar_runner.engine.retry import RetryPolicy
@@ -55,14 +55,13 @@ def response_error(status: int, body: Any, headers: Any, mailbox: str) -> Backen
 class GraphClient:
     """Send Graph requests with the profile's token, CA, timeout, per-mailbox limit and retries.
 
-    Mail requests go through urllib3 directly: requests costs about twice the
-    CPU per call, which limits a run of thousands of mailboxes, and urllib3
-    never reads REQUESTS_CA_BUNDLE, so the pool's CA file is the only trust.
+    Mail requests go through ``Transport`` (http.client, one keep-alive
+    connection per worker thread); msal keeps its own requests session.
     """
 
     def __init__(
         self,
-        pool: urllib3.PoolManager,
+        transport: Transport,
         tokens: TokenProvider,
         graph_url: str,
         *,
@@ -71,7 +70,7 @@ class GraphClient:
         per_mailbox: int,
         profile_name: str,
     ) -> None:
-        self.pool = pool
+        self.transport = transport
         self.tokens = tokens
         self.base = graph_url.rstrip("/") + "/v1.0"
         self.host = graph_url.split("://", 1)[-1].split("/", 1)[0]
@@ -119,11 +118,7 @@ class GraphClient:
                 data = json.dumps(body).encode("utf-8")
             target = url or f"{self.base}{path}"
             with self._slots(mailbox, slots):
-                try:
-                    response = self.pool.request(method, target, headers=headers, body=data,
-                                                 timeout=self.timeout, retries=False)
-                except urllib3.exceptions.HTTPError as error:
-                    raise urllib3_error(error, self.host) from None
+                response = self.transport.request(method, target, headers, data)
             self.requests_sent += 1
             logger.debug("profile %s: %s %s -> %d", self.profile_name, method, path.split("?", 1)[0], response.status)
             parsed = _json(response.data)
@@ -146,15 +141,3 @@ def _json(data: bytes) -> Any:
         return json.loads(data)
     except ValueError:
         return None
-
-
-def urllib3_error(error: Exception, host: str) -> BackendError:
-    """Map a urllib3 exception to a reason."""
-    if isinstance(error, urllib3.exceptions.SSLError):
-        return PermanentError("tls_verification_failed", f"certificate of {host} could not be verified",
-                              diagnosis="tls_untrusted")
-    if isinstance(error, (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError)):
-        return backend_error("timed_out", f"{host} did not answer in time", diagnosis="timed_out")
-    if isinstance(error, urllib3.exceptions.ProtocolError):
-        return backend_error("connection_failed", f"{host} dropped the connection", diagnosis="server_error")
-    return backend_error("connection_failed", f"{host} could not be reached", diagnosis="wrong_host")
