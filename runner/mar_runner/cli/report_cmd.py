@@ -17,7 +17,7 @@ from mar_runner.i18n import LANGUAGES, _, set_language
 from mar_runner.report import FORMATS, build_report, render
 from mar_runner.report.period import parse_time
 from mar_runner.report.render_track import render_track
-from mar_runner.report.source import deliveries_for, query_outcomes
+from mar_runner.report.source import deliveries_for, query_outcomes, verdict_notes
 from mar_runner.report.tracking import track
 from mar_runner.state import open_db, resolve_state_dir
 
@@ -150,6 +150,7 @@ def run_report(args: argparse.Namespace) -> int:
         enabled = remediation_enabled(resolve_state_dir(args.state_dir))
         outcomes = query_outcomes(conn, since=since, until=until, sha256=sha256)
         deliveries = deliveries_for(conn, {outcome["sha256"] for outcome in outcomes})
+        notes = verdict_notes(conn, since=since, until=until, sha256=sha256)
     finally:
         conn.close()
     report = build_report(
@@ -159,6 +160,7 @@ def run_report(args: argparse.Namespace) -> int:
         until=until,
         sha256=sha256,
         remediation_enabled=enabled,
+        verdict_notes=notes,
     )
     return write_output(render(report, args.format), args.output)
 

@@ -153,6 +153,7 @@ def build_report(
     lang: str | None = None,
     generated_at: str | None = None,
     remediation_enabled: bool = True,
+    verdict_notes: Iterable[Mapping[str, Any]] = (),
 ) -> Report:
     """Build the report from outcome records (as ``OutcomeStore.query`` returns them).
 
@@ -164,6 +165,8 @@ def build_report(
     passed in from a replay result.) With
     ``remediation_enabled`` false (``mar_settings.enabled`` of the applied
     configuration) the report carries a notice with the reason and its fix.
+    ``verdict_notes`` (see ``source.verdict_notes``) are listed with their
+    reason texts; they do not change the counters, which count recipients.
     """
     language = lang or current_language()
     reason_cache: dict[str | None, Any] = {}
@@ -203,7 +206,12 @@ def build_report(
         disabled = describe_reason(DISABLED_REASON, language)
         if disabled is not None:
             notices.append({"code": disabled.code, "text": disabled.text, "fix": disabled.fix})
+    notes = []
+    for note in verdict_notes:
+        described = describe_reason(note["code"], language)
+        notes.append({**note, "text": described.text if described else "", "fix": described.fix if described else ""})
     return Report(
+        verdict_notes=notes,
         notices=notices,
         generated_at=generated_at or _now(),
         since=since,

@@ -125,3 +125,7 @@ class Report:
     # Conditions of the whole engine host, such as remediation being disabled
     # in the settings: each a dict with ``code``, ``text`` and ``fix``.
     notices: list[dict[str, Any]] = field(default_factory=list)
+    # Verdicts without recipient rows: ``sha256``, ``code`` (no_delivery_found
+    # or clean_after_remediation), ``file_name``, ``verdict_source``,
+    # ``verdict_time``, and the translated ``text`` and ``fix``.
+    verdict_notes: list[dict[str, Any]] = field(default_factory=list)

@@ -76,10 +76,30 @@ def _rows(report: Report) -> Iterator[tuple[str, ...]]:
                 yield tuple(neutralise(value) for value in values)
 
 
+def _note_rows(report: Report) -> Iterator[tuple[str, ...]]:
+    # A verdict without recipient rows gets one row with an empty recipient.
+    for note in report.verdict_notes:
+        values = {
+            "sha256": note["sha256"],
+            "file_names": note.get("file_name"),
+            "verdict_source": note.get("verdict_source"),
+            "verdict_time": note.get("verdict_time"),
+            "reason": note["code"],
+            "reason_text": note["text"],
+            "fix": note["fix"],
+        }
+        yield tuple(neutralise(values.get(column)) for column in COLUMNS)
+
+
 def render_csv(report: Report) -> str:
-    """Return the report as CSV text with a header row (RFC 4180 quoting, CRLF line ends)."""
+    """Return the report as CSV text with a header row (RFC 4180 quoting, CRLF line ends).
+
+    Recipient rows come first; a verdict without recipient rows (no delivery
+    found, clean after remediation) follows as one row with an empty recipient.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     writer.writerows(_rows(report))
+    writer.writerows(_note_rows(report))
     return buffer.getvalue()

@@ -64,6 +64,7 @@ def report_document(report: Report) -> dict[str, Any]:
         "files": [_section(section) for section in report.files],
         "reasons": report.reasons,
         "notices": report.notices,
+        "verdict_notes": report.verdict_notes,
     }
 
 

@@ -105,6 +105,19 @@ def render_table(report: Report) -> str:
             [[str(value) for value in counters.values()]],
         )
     )
+    if report.verdict_notes:
+        lines.extend(["", translate(N_("Verdicts without remediation"), lang)])
+        for note in report.verdict_notes:
+            lines.append(
+                "  "
+                + translate(N_("{sha256} {name}: {code}: {text}"), lang).format(
+                    sha256=note["sha256"],
+                    name=escape_text(note.get("file_name") or "-"),
+                    code=note["code"],
+                    text=note["text"],
+                )
+            )
+            lines.append("    " + translate(N_("Fix: {text}"), lang).format(text=note["fix"]))
     if not report.files:
         lines.extend(["", translate(N_("No remediation in this period."), lang)])
     for section in report.files:

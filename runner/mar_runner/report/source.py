@@ -53,3 +53,59 @@ def deliveries_for(conn: sqlite3.Connection, sha256s: set[str]) -> dict[str, Map
         for delivery in index.deliveries_by_sha256(sha256):
             found[message_ref(delivery.message_id, delivery.message_key)] = delivery_summary(delivery)
     return found
+
+
+_VERDICT_NOTES = """
+SELECT v.sha256, v.verdict, v.file_name, v.source, v.observed_at, v.first_seen,
+       EXISTS (SELECT 1 FROM eng_outcomes o WHERE o.sha256 = v.sha256) AS has_outcomes,
+       EXISTS (SELECT 1 FROM eng_outcomes o WHERE o.sha256 = v.sha256 AND o.status = 'success') AS remediated
+FROM eng_verdicts v
+"""
+
+
+def verdict_notes(
+    conn: sqlite3.Connection, *, since: str | None = None, until: str | None = None, sha256: str | None = None
+) -> list[dict[str, Any]]:
+    """Return the verdicts a report must mention although no recipient row shows them.
+
+    A malicious verdict that found no delivery gets ``no_delivery_found``; a
+    clean verdict for a file with remediated recipients gets
+    ``clean_after_remediation``. The period applies to the time the engine
+    first handled the verdict. Reads the engine's ``eng_verdicts`` table,
+    which holds the verdicts of every replay that was not a dry run.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    if since:
+        clauses.append("v.first_seen >= ?")
+        params.append(since)
+    if until:
+        clauses.append("v.first_seen < ?")
+        params.append(until)
+    if sha256:
+        clauses.append("v.sha256 = ?")
+        params.append(sha256.lower())
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    OutcomeStore(conn)  # creates the engine's tables in a state without any replay
+    notes: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for row in conn.execute(_VERDICT_NOTES + where + " ORDER BY v.first_seen", params):
+        if row["verdict"] == "malicious" and not row["has_outcomes"]:
+            code = "no_delivery_found"
+        elif row["verdict"] == "clean" and row["remediated"]:
+            code = "clean_after_remediation"
+        else:
+            continue
+        if (row["sha256"], code) in seen:
+            continue
+        seen.add((row["sha256"], code))
+        notes.append(
+            {
+                "sha256": row["sha256"],
+                "code": code,
+                "file_name": row["file_name"],
+                "verdict_source": row["source"],
+                "verdict_time": row["observed_at"],
+            }
+        )
+    return notes

@@ -188,3 +188,22 @@ def test_html_tracking_rows_escaped():
     assert document.findall(".//img") == []
     assert '<span class="server">&lt;img src=x onerror=alert(1)&gt; &#34;q&#34;\\x1b[0m</span>' in text
     assert '<td class="nowrap">p&lt;1&gt;</td>' in text
+
+
+NOTES = [
+    {"sha256": "c" * 64, "code": "no_delivery_found", "file_name": "=evil<b>.exe", "verdict_source": "amp", "verdict_time": "2026-12-04T09:00:00+00:00"}
+]
+
+
+def test_verdict_notes_every_format():
+    report = build_report([], verdict_notes=NOTES, lang="en", generated_at="2026-12-04T12:00:00Z")
+    assert "  " + "c" * 64 + " =evil<b>.exe: no_delivery_found: No delivered message carries this SHA-256 in the tracking index." in render(report, "table").splitlines()
+    assert json.loads(render(report, "json"))["verdict_notes"][0]["code"] == "no_delivery_found"
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    assert rows[0]["reason"] == "no_delivery_found"
+    assert rows[0]["recipient"] == ""
+    assert rows[0]["file_names"] == "'=evil<b>.exe"
+    text = render(report, "html")
+    _parse_strict(text)
+    assert "=evil&lt;b&gt;.exe" in text
+    assert report.counters.failed == 0
