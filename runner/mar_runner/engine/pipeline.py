@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from mar_runner import events
 from mar_runner.engine import faults, reasons
@@ -67,7 +67,7 @@ class RecipientRunner:
     def run(self, item: WorkItem) -> Outcome:
         """Run ``item`` and return its finished outcome.
 
-        An unexpected exception (a bug, not a server answer) fails this
+        An unexpected exception (a bug, not a server response) fails this
         recipient with ``server_error`` and leaves its ledger row in
         progress, so the next replay tries again; the other recipients go on.
         """
@@ -324,7 +324,3 @@ class RecipientRunner:
             server_message=error.server_message,
         )
 
-
-def describe(outcome: Outcome) -> dict[str, Any]:
-    """Return the outcome as a dict (kept for callers that expect a mapping)."""
-    return outcome.to_dict()
