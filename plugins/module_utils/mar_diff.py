@@ -3,11 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Turn the engine's keyed configuration diff into Ansible's before/after diff.
 
-The engine's diff (``mar_runner.config.diff.config_diff``) holds, per
+The engine's diff (``mar_runner.config.diff.config_diff``) contains, per
 variable, the objects that were added, removed or changed, and for a change
 only the fields that differ, with secrets already reduced to ``<set>``,
-``<changed>`` or ``<unset>``. This module only reshapes it: it never sees
-a secret value.
+``<changed>`` or ``<unset>``. This module only reshapes it, so it never
+receives a secret value.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@
 The specs only declare option names, types and which values are secret.
 Every rule on the values (required fields per profile type, ranges,
 cross-object references) belongs to the engine's validation, which the
-modules call; the specs set no defaults so an option the task leaves out
-stays out of the declared object and the engine fills its default.
+modules call. The specs set no defaults, so an option the task leaves out
+stays out of the declared object and the engine fills in its default.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 # Copyright: mailsec.mar contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# The action plugin of the same name does the work; this file holds its documentation.
+# The action plugin of the same name does the work; this file contains its documentation.
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ short_description: Replay retrospective verdicts through the remediation engine
 version_added: 0.1.0
 description:
   - Reads one or more verdict files, finds every delivered message that carried a file now judged malicious, and
-    forwards and/or deletes it in each recipient's mailbox as the recipient's policy says.
+    forwards and/or deletes it in each recipient's mailbox as the recipient's policy specifies.
   - Runs on the controller, with the configuration last applied to the controller's state directory; the engine
     itself connects to Microsoft Graph and Exchange Web Services.
   - Optionally imports tracking logs (AsyncOS mail and AMP logs, consolidated event logs or JSON Lines) first.
