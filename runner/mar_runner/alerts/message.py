@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mar_runner.engine import reasons
 from mar_runner.i18n import _
 from mar_runner.logs.escape import escape_text
 from mar_runner.report.reasons import describe_reason
@@ -17,6 +18,15 @@ def _profile_unreachable(alert: Any) -> tuple[str, list[str]]:
     reason = describe_reason(alert.reason)
     if diagnosis:
         lines.append(_("Diagnosis: {text}").format(text=escape_text(diagnosis)))
+    known = reasons.DIAGNOSES.get(alert.details.get("diagnosis_code") or "")
+    if known is not None:
+        # The test-connection row of this failure: the message an operator
+        # knows from the appliance, its cause and its fix.
+        values = {name: str(alert.details.get(name) or "-") for name in ("address", "host", "client_id", "tenant_id")}
+        rendered = known.render(None, **values)
+        lines.append(_("Message: {text}").format(text=escape_text(rendered["message"])))
+        lines.append(_("Cause: {text}").format(text=escape_text(rendered["cause"])))
+        lines.append(_("Fix: {text}").format(text=escape_text(rendered["fix"])))
     if reason is not None:
         lines.append(_("Reason: {code}: {text}").format(code=reason.code, text=reason.text))
         lines.append(_("Fix: {text}").format(text=reason.fix))

@@ -258,3 +258,21 @@ def test_clean_verdict_restorable_from_outcomes(state_dir, relay, certificates):
     body = email.message_from_bytes(mailbox.messages[0][2], policy=email.policy.default).get_content().replace("\r\n", "\n")
     assert f"- alice@example.com: forward_and_delete of <m1@example.com> at {done.finished_at}\n" in body
     assert "bob@example.com" not in body
+
+
+def test_diagnosis_row_in_email(relay, certificates):
+    controller, mailbox = relay
+    alert = Alert(
+        kind="profile_unreachable",
+        level="info",
+        profile="onprem",
+        reason="tls_verification_failed",
+        details={"diagnosis_code": "tls_untrusted", "host": "mail.corp.example.com"},
+    )
+    assert dispatch_alert(None, {"alerts": {"smtp": _smtp(controller, certificates)}}, alert) is True
+    body = email.message_from_bytes(mailbox.messages[0][2], policy=email.policy.default).get_content().replace("\r\n", "\n")
+    assert (
+        "Message: Failed to verify exchange server('mail.corp.example.com') certificate. "
+        "If self-signed certificate is used on exchange server install its custom CA certificate\n"
+    ) in body
+    assert "Cause: The certificate of mail.corp.example.com is not signed by a trusted CA, or its name does not match the host.\n" in body
