@@ -41,6 +41,7 @@ def run_playbook(tmp_path):
         playbook = tmp_path / f"playbook-{number}.yml"
         playbook.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
         record_file = tmp_path / f"record-{number}.json"
+
         command = [str(ANSIBLE_PLAYBOOK), str(playbook), *args]
         if inventory is not None:
             inventory_file = tmp_path / f"inventory-{number}.yml"
@@ -52,6 +53,7 @@ def run_playbook(tmp_path):
             command.append("--diff")
         if verbose:
             command.append("-vvv")
+
         env = dict(os.environ)
         env.update(
             ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
@@ -63,6 +65,7 @@ def run_playbook(tmp_path):
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         )
         env.pop("MAR_STATE_DIR", None)
+
         completed = subprocess.run(
             command,
             cwd=REPO,

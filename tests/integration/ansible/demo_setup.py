@@ -18,7 +18,7 @@ VERDICT = DEMO / "verdicts" / "retrospective.json"
 SHA256 = "0ae452f0c871d2022db49deb91b5016c950a36dde63d04f56a4135b35b2867e0"
 MESSAGE_ID = "<20261201091402.4F2A7C@billing-notice.example.org>"
 
-# The inventory's secrets, as its vault holds them; every run's output is searched for them.
+# The EWS password of the inventory's vault. The tests search every run's output for it.
 EWS_PASSWORD = "Sandbox-Only-Passw0rd"
 
 
@@ -71,7 +71,7 @@ def engine_play(tasks: list[dict]) -> dict:
 
 
 def messages_with(sandbox, address: str, message_id: str = MESSAGE_ID) -> list[dict]:
-    """Return the copies of ``message_id`` that the user of ``address`` sees, with their folder's name.
+    """Return the copies of ``message_id`` visible to the user of ``address``, with their folder's name.
 
     Only the mail folder tree counts: a hard delete leaves the item in the
     Recoverable Items folders, which the user does not see, as Exchange does.

@@ -1,6 +1,6 @@
 """The replay action plugin, connection_test and report_info through ansible-playbook.
 
-The sandbox holds the demo's seed and the playbook uses the example
+The sandbox contains the demo's seed and the playbook uses the example
 inventory, so one verdict reaches the five recipients the demo shows:
 remediated on Graph, on EWS, by the second profile of a chain, message
 already deleted by the user, and a domain with no profile. The read-only
@@ -125,7 +125,7 @@ def test_replay_sequence_and_read_only_modules(sandbox, run_playbook, tmp_path):
     for name in ("replay", "test all", "test onprem", "report", "report ja"):
         assert check_again.result(name)["changed"] is False, name
 
-    # Asked to, the task fails when recipients failed, and says how many.
+    # With fail_on_recipient_failure the task fails when recipients failed, and reports how many.
     strict_task = replay_task(state)
     strict_task["mailsec.mar.replay"]["fail_on_recipient_failure"] = True
     strict = run_playbook([local_play([strict_task])], verbose=False)
