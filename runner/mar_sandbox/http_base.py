@@ -216,7 +216,14 @@ class JSONHandler(BaseHTTPRequestHandler):
     # -- request ----------------------------------------------------------------
 
     def read_body(self) -> bytes:
-        """Read the request body given by Content-Length (chunked bodies are not supported)."""
+        """Read the request body (Content-Length or chunked).
+
+        A body that is malformed or larger than MAX_BODY reads as empty and
+        the connection closes after the response, because the rest of the
+        stream can no longer be parsed as requests.
+        """
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self._read_chunked()
         length_text = self.headers.get("Content-Length")
         if not length_text:
             return b""
@@ -228,6 +235,28 @@ class JSONHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return b""
         return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size_line = self.rfile.readline(MAX_LINE + 1).split(b";", 1)[0].strip()
+            try:
+                size = int(size_line, 16)
+            except ValueError:
+                self.close_connection = True
+                return b""
+            if size == 0:
+                # Skip trailer fields up to the blank line that ends the body.
+                while self.rfile.readline(MAX_LINE + 1) not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY:
+                self.close_connection = True
+                return b""
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(MAX_LINE + 1)
 
     # -- responses --------------------------------------------------------------
 

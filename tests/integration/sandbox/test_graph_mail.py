@@ -363,3 +363,15 @@ def test_send_draft_without_recipients(graph):
     draft_id = graph.post(f"/users/{ALICE}/messages/{message_id}/createForward", json={}).json()["id"]
     answer = graph.post(f"/users/{ALICE}/messages/{draft_id}/send")
     assert graph_error(answer) == (400, "ErrorInvalidRecipients", "At least one recipient is required, but none were found.")
+
+
+def test_chunked_request_body(sandbox, graph):
+    message_id = graph.find(ALICE, MALICIOUS_MESSAGE_ID)[0]["id"]
+
+    def body():
+        yield b'{"destinationId":'
+        yield b' "deleteditems"}'
+
+    answer = graph.post(f"/users/{ALICE}/messages/{message_id}/move", data=body(), headers={"Content-Type": "application/json"})
+    assert answer.status_code == 201
+    assert [m["id"] for m in folder_messages(sandbox, ALICE, "deleteditems")] == [answer.json()["id"]]
