@@ -171,6 +171,9 @@ class AppRegistration:
     # None means every mailbox of the tenant; a set limits access as an
     # application access policy or an RBAC scope does.
     scope: frozenset[str] | None = None
+    # "rbac" (RBAC for Applications) or "access_policy" (Application Access
+    # Policy); they deny with different texts.
+    scope_kind: str = "rbac"
 
 
 @dataclass

@@ -180,6 +180,7 @@ def populate(store: Store, seed: dict) -> None:
                     certificates=[_certificate(c, base) for c in app_entry.get("certificates", [])],
                     roles=frozenset(app_entry.get("roles", [])),
                     scope=frozenset(a.lower() for a in scope) if scope is not None else None,
+                    scope_kind=app_entry.get("scope_kind", "rbac"),
                 )
                 tenant.apps[app.client_id.lower()] = app
             store.add_tenant(tenant)

@@ -142,9 +142,7 @@ class GraphApi:
         tenant = self.store.find_tenant(caller.tenant_id)
         app = self.store.find_app(tenant, caller.client_id) if tenant else None
         if app is not None and app.scope is not None and mailbox.address.lower() not in app.scope:
-            # NOTE: an Application Access Policy denial reads "Access to OData
-            # is disabled." instead; this is the RBAC-scope wording.
-            raise errors.access_denied()
+            raise errors.odata_disabled() if app.scope_kind == "access_policy" else errors.access_denied()
         return mailbox
 
     def _message(self, mailbox: Mailbox, item_id: str) -> Message:

@@ -52,6 +52,10 @@ def access_denied() -> GraphError:
     return GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 
 
+def odata_disabled() -> GraphError:
+    return GraphError(403, "ErrorAccessDenied", "Access to OData is disabled.")
+
+
 def mailbox_on_premises() -> GraphError:
     return GraphError(
         404, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise."

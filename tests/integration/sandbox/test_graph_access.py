@@ -149,3 +149,12 @@ def test_read_only_app_cannot_create_forward(sandbox):
 def test_mailbox_by_object_id(sandbox, graph):
     object_id = sandbox.store.mailbox(ALICE).object_id
     assert graph.get(f"/users/{object_id}/messages?$top=1").status_code == 200
+
+
+def test_access_policy_scope_text(sandbox):
+    seed = sandbox.seed_copy()
+    scoped = next(a for a in seed["tenants"][0]["apps"] if a["client_id"] == APP_SCOPED)
+    scoped["scope_kind"] = "access_policy"
+    sandbox.load_seed(seed)
+    client = make_graph_client(sandbox, APP_SCOPED)
+    assert graph_error(client.get(f"/users/{BOB}/messages")) == (403, "ErrorAccessDenied", "Access to OData is disabled.")
