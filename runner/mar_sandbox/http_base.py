@@ -264,8 +264,8 @@ class JSONHandler(BaseHTTPRequestHandler):
         """Send a whole response in one write: one TLS record and one segment for small responses.
 
         The status line and headers are formatted here rather than through
-        ``send_response``/``send_header``, which cost more per response than
-        the Graph logic itself.
+        ``send_response``/``send_header``, which took a noticeable share of
+        the CPU per response in a cProfile run of the Graph benchmark.
         """
         lines = [
             f"HTTP/1.1 {status} {_REASONS.get(status, '')}",
