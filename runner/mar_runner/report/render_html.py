@@ -16,7 +16,11 @@ TEMPLATE = "report.html"
 
 
 def _visible(value: object) -> object:
-    return value if isinstance(value, Markup) else make_visible(value)
+    # Called for every expression of the template: plain printable ASCII, the
+    # common case, returns at once; Markup is HTML that was escaped already.
+    if value.__class__ is not str or (value.isascii() and value.isprintable()):
+        return value
+    return make_visible(value)
 
 
 @lru_cache(maxsize=1)
