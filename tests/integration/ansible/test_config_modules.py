@@ -4,7 +4,8 @@ All modules run in one playbook, each against its own state directory, so
 the standard sequence costs a handful of ansible-playbook runs: check mode
 (changed, nothing written), real run (changed), run again (ok), check again
 (ok). Further runs cover order and default values (no change), updates
-(only the changed keys in the diff, secrets as <changed>) and removal.
+(only the changed keys in the diff, secrets as <changed>) and removal with
+the same sequence.
 Every run is verbose (-vvv) and its whole output is searched for the secret
 values.
 """
@@ -177,7 +178,7 @@ def run_cases(run_playbook):
     return run
 
 
-def test_standard_sequence_and_diffs(run_cases, state_dirs, graph_credential):
+def test_sequence_updates_and_removal(run_cases, state_dirs, graph_credential):
     dirs = state_dirs
 
     def play(**options):
@@ -238,9 +239,7 @@ def test_standard_sequence_and_diffs(run_cases, state_dirs, graph_credential):
     assert check_again.returncode == 0, check_again.output[-4000:]
     for name in MODULE_TASKS:
         assert check_again.result(name)["changed"] is False, name
-        assert check_again.result(name)["diff"]["after"] in ({}, {"mar_settings": {}}) or not any(
-            check_again.result(name)["diff"]["after"].values()
-        ), name
+        assert check_again.result(name)["diff"] == {"before": {}, "after": {}}, name
 
     # 5. Another order, other case of a domain, defaults spelled out: no change.
     reordered = run_cases(play(variant="reordered"), check=True)
@@ -270,23 +269,18 @@ def test_standard_sequence_and_diffs(run_cases, state_dirs, graph_credential):
     assert updated.result("graph")["changed"] is False
     assert ConfigStore(dirs["ews"]).current()["mar_account_profiles"][0]["password"] == EWS_PASSWORD_NEW
 
-
-def test_absent_sequence(run_cases, state_dirs, graph_credential):
-    dirs = state_dirs
-    present = run_cases([parallel_play(tasks(dirs, graph_credential))], verbose=False)
-    assert present.returncode == 0, present.output[-4000:]
+    # 7. Removal, from the state the update left: the same sequence.
     removal = [parallel_play(tasks(dirs, graph_credential, state="absent")[:-1])]
     names = MODULE_TASKS[:-1]
-
     written = versions(dirs)
-    check = run_cases(removal, check=True)
-    assert check.returncode == 0, check.output[-4000:]
-    assert_no_secret(check, graph_credential)
+    remove_check = run_cases(removal, check=True)
+    assert remove_check.returncode == 0, remove_check.output[-4000:]
+    assert_no_secret(remove_check, graph_credential)
     for name in names:
-        assert check.result(name)["changed"] is True, name
+        assert remove_check.result(name)["changed"] is True, name
     assert versions(dirs) == written
-    assert check.result("ews")["diff"]["before"]["password"] == "<set>"
-    assert check.result("ews")["diff"]["after"] == {}
+    assert remove_check.result("ews")["diff"]["before"]["password"] == "<set>"
+    assert remove_check.result("ews")["diff"]["after"] == {}
 
     removed = run_cases(removal)
     assert removed.returncode == 0, removed.output[-4000:]
@@ -296,13 +290,13 @@ def test_absent_sequence(run_cases, state_dirs, graph_credential):
     assert ConfigStore(dirs["policy"]).current()["mar_policies"] == []
     assert not any((dirs["ews"] / "secrets").iterdir())
 
-    again = run_cases(removal, verbose=False)
-    assert again.returncode == 0, again.output[-4000:]
+    removed_again = run_cases(removal, verbose=False)
+    assert removed_again.returncode == 0, removed_again.output[-4000:]
     for name in names:
-        assert again.result(name)["changed"] is False, name
-    check_again = run_cases(removal, check=True, verbose=False)
+        assert removed_again.result(name)["changed"] is False, name
+    remove_check_again = run_cases(removal, check=True, verbose=False)
     for name in names:
-        assert check_again.result(name)["changed"] is False, name
+        assert remove_check_again.result(name)["changed"] is False, name
 
 
 def test_invalid_object_fails_with_every_error(run_playbook, tmp_path):
