@@ -94,3 +94,30 @@ def test_one_alert_for_two_replays(tmp_path, engine_sandbox_session, app_credent
     assert len([text for text in datagrams if " recipient_outcome " in text]) == 2
     assert len([text for text in datagrams if " alert " in text]) == 1
     assert all(text.startswith("<") and "mar: " in text for text in datagrams)
+
+
+def _closed_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_failing_relay_does_not_stop_replay(tmp_path, engine_sandbox_session, app_credentials):
+    engine_sandbox_session.load_seed(report_seed(app_credentials))
+    state_dir = tmp_path / "state"
+    # Nothing listens on the relay port, so every alert email fails to connect.
+    ConfigStore(state_dir).apply(declared_config(engine_sandbox_session, app_credentials, app_credentials.key_pem, _closed_port()))
+    settings = ConfigStore(state_dir).current()["mar_settings"]
+    tracking, verdicts = _write_inputs(tmp_path, SHA_A, "<a@evil.example>")
+    installed = install_log_handlers(state_dir, settings)
+    try:
+        result = replay(state_dir, [verdicts], tracking_paths=[tracking], timeout=5)
+    finally:
+        installed.close()
+
+    assert [(outcome.status, outcome.reason) for outcome in result.outcomes] == [("failed", "authentication_failed")]
+    log_lines = (state_dir / "logs" / REMEDIATION_LOG).read_text(encoding="utf-8").splitlines()
+    delivery_errors = [line for line in log_lines if " error " in line and "kind=alert_delivery_failed" in line]
+    assert len(delivery_errors) == 1
+    assert "alert email not sent: relay 127.0.0.1:" in delivery_errors[0]
+    assert " run_finished " in log_lines[-1]
