@@ -72,7 +72,7 @@ def verdict_notes(
     clean verdict for a file with remediated recipients gets
     ``clean_after_remediation``. The period applies to the time the engine
     first handled the verdict. Reads the engine's ``eng_verdicts`` table,
-    which holds the verdicts of every replay that was not a dry run.
+    which stores the verdicts of every replay that was not a dry run.
     """
     clauses: list[str] = []
     params: list[Any] = []
