@@ -138,6 +138,11 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(scrub(str(exc), secrets))
         except (OSError, ValueError) as exc:
             raise AnsibleActionFail(scrub("Replay could not run: {0}".format(exc), secrets))
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # An engine error whose text could quote a secret: report it scrubbed, never raw.
+            raise AnsibleActionFail(
+                scrub("Replay could not finish: {0}: {1}".format(type(exc).__name__, exc), secrets)
+            )
         finally:
             logs.close()
 
