@@ -197,3 +197,11 @@ def test_garbage_assertion(sandbox):
     )
     assert answer.status_code == 400
     assert answer.json()["error_description"].startswith("AADSTS50027: JWT token is invalid or malformed.\r\n")
+
+
+def test_token_lifetime_setting(sandbox):
+    sandbox.set_token_lifetime(120)
+    result = _acquire(sandbox)
+    claims = _claims(result["access_token"])
+    assert result["expires_in"] == 120
+    assert claims["exp"] - claims["iat"] == 120
