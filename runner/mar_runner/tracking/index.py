@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -84,10 +85,11 @@ class TrackingIndex:
         ).fetchall()
         if not rows:
             return []
-        # The children are read with the same criteria as a subquery rather than
-        # a list of ids: one statement each, in primary-key order, without a sort.
-        ids = f"SELECT id FROM trk_messages WHERE {where}"
-        return self._build(rows, ids, params)
+        # The ids go to each child query as one JSON array parameter: one statement
+        # per table whatever the number of messages, without evaluating the
+        # criteria again.
+        ids = json.dumps([row[0] for row in rows])
+        return self._build(rows, "SELECT value FROM json_each(?)", [ids])
 
     def count_messages(self) -> int:
         """Return the number of messages in the index."""
@@ -103,25 +105,27 @@ class TrackingIndex:
         cursor.row_factory = None
         for message, mid in cursor.execute(f"SELECT message, mid FROM trk_mids WHERE message IN ({ids})", params):
             mids[message].append(mid)
+        make_recipient = Recipient
         for message, mid, address, rid, policy, status, delivered_at in cursor.execute(
             "SELECT message, mid, address, rid, policy, status, delivered_at FROM trk_recipients "
             f"WHERE message IN ({ids}) ORDER BY message, mid, rid, address",
             params,
         ):
+            # Positional arguments: this runs once per recipient of every matching message.
             recipients[message].append(
-                Recipient(
-                    address=address,
-                    rid=rid,
-                    mid=None if mid < 0 else mid,
-                    policy=policy,
-                    status=status,
-                    delivered_at=None if delivered_at is None else times[delivered_at],
+                make_recipient(
+                    address,
+                    rid,
+                    None if mid < 0 else mid,
+                    policy,
+                    status,
+                    None if delivered_at is None else times[delivered_at],
                 )
             )
         for message, name, sha in cursor.execute(
             f"SELECT message, name, sha256 FROM trk_attachments WHERE message IN ({ids})", params
         ):
-            attachments[message].append(Attachment(name=name or None, sha256=sha or None))
+            attachments[message].append(Attachment(name or None, sha or None))
         deliveries = []
         for row in rows:
             deliveries.append(
