@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -119,6 +120,19 @@ def open_state(args: argparse.Namespace):
             file=sys.stderr,
         )
         return None
+    except sqlite3.Error as exc:
+        print_database_error(args, exc)
+        return None
+
+
+def print_database_error(args: argparse.Namespace, error: sqlite3.Error) -> None:
+    """Print why the state database could not be read (for example a read-only copy of an older version)."""
+    print(
+        _("Cannot read the state database in {path}: {error}. Check that it is writable by this user and that no other program holds it.").format(
+            path=resolve_state_dir(args.state_dir), error=error
+        ),
+        file=sys.stderr,
+    )
 
 
 def remediation_enabled(state_dir: Path) -> bool:
@@ -151,6 +165,9 @@ def run_report(args: argparse.Namespace) -> int:
         outcomes = query_outcomes(conn, since=since, until=until, sha256=sha256)
         deliveries = deliveries_for(conn, {outcome["sha256"] for outcome in outcomes})
         notes = verdict_notes(conn, since=since, until=until, sha256=sha256)
+    except sqlite3.Error as exc:
+        print_database_error(args, exc)
+        return EXIT_FAILURE
     finally:
         conn.close()
     report = build_report(
@@ -192,6 +209,9 @@ def print_tracking(
         return EXIT_FAILURE
     try:
         result = track(conn, sha256=sha256, message_id=message_id, mid=mid, recipient=recipient)
+    except sqlite3.Error as exc:
+        print_database_error(args, exc)
+        return EXIT_FAILURE
     finally:
         conn.close()
     code = write_output(render_track(result, getattr(args, "format", None) or "table"), getattr(args, "output", None))

@@ -171,3 +171,15 @@ def test_lang_option_wins_over_locale(stored, monkeypatch):
     monkeypatch.setenv("LANG", "ja_JP.UTF-8")
     completed = marctl("--state-dir", str(stored), "report", "--lang", "en")
     assert completed.stdout.splitlines()[0].startswith("Remediation report generated ")
+
+
+def test_unreadable_database(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "mar.db").write_bytes(b"this is not a SQLite database, just text long enough" * 40)
+    completed = marctl("--state-dir", str(state), "report")
+    assert completed.returncode == 1
+    assert completed.stderr == (
+        f"Cannot read the state database in {state}: file is not a database. "
+        "Check that it is writable by this user and that no other program holds it.\n"
+    )
