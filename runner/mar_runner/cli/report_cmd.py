@@ -7,6 +7,7 @@ which adds the remediation attempts to a message's delivery.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import sqlite3
@@ -21,6 +22,8 @@ from mar_runner.report.render_track import render_track
 from mar_runner.report.source import deliveries_for, query_outcomes, verdict_notes
 from mar_runner.report.tracking import track
 from mar_runner.state import open_db, resolve_state_dir
+
+log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -139,7 +142,13 @@ def remediation_enabled(state_dir: Path) -> bool:
     """Return ``mar_settings.enabled`` of the applied configuration (True when none was applied)."""
     from mar_runner.config.store import ConfigStore
 
-    config = ConfigStore(state_dir).current()
+    try:
+        config = ConfigStore(state_dir).current()
+    except (OSError, ValueError, KeyError, sqlite3.Error) as exc:
+        # The report reads outcomes, not the configuration; a configuration
+        # that cannot be read only loses the "remediation disabled" note.
+        log.warning("applied configuration in %s not read: %s", state_dir, exc)
+        return True
     settings = (config or {}).get("mar_settings") or {}
     return bool(settings.get("enabled", True))
 
