@@ -13,6 +13,7 @@ fails is logged and never raises, so remediation goes on.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -52,12 +53,18 @@ def _allowed(state_dir: Path | str | None, settings: dict[str, Any], alert: Aler
     if state_dir is None:
         # Without a state directory there is nowhere to keep the limit.
         return True, 0
-    interval = parse_interval((settings.get("alerts") or {}).get("interval"))
-    conn = open_db(state_dir)
     try:
-        decision = AlertRateLimiter(conn).check_and_record(alert.kind, _subject_key(alert), interval, now)
-    finally:
-        conn.close()
+        interval = parse_interval((settings.get("alerts") or {}).get("interval"))
+        conn = open_db(state_dir)
+        try:
+            decision = AlertRateLimiter(conn).check_and_record(alert.kind, _subject_key(alert), interval, now)
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        # An alert must never stop remediation; without the stored limit it
+        # is sent, because a missed alert costs more than a repeated one.
+        log.error("alert rate limit not checked for %s profile=%s sha256=%s: %s", alert.kind, alert.profile, alert.sha256, exc)
+        return True, 0
     return decision.send, decision.suppressed_before
 
 
@@ -88,7 +95,11 @@ def _with_restorable(state_dir: Path | str | None, alert: Alert) -> Alert:
     if alert.kind != "clean_after_remediation" or "restorable" in alert.details or not alert.sha256 or state_dir is None:
         return alert
     details = dict(alert.details)
-    details["restorable"] = _restorable(state_dir, alert.sha256)
+    try:
+        details["restorable"] = _restorable(state_dir, alert.sha256)
+    except (sqlite3.Error, OSError) as exc:
+        log.error("restorable messages of sha256 %s not read: %s", alert.sha256, exc)
+        return alert
     return replace(alert, details=details)
 
 

@@ -44,7 +44,10 @@ def send_alert_email(smtp: dict[str, Any], subject: str, body: str) -> None:
     recipients = _recipients(smtp.get("to"))
     if not host or not sender or not recipients:
         raise AlertDeliveryError("alert email not sent: alerts.smtp needs host, from and to")
-    port = int(smtp.get("port") or DEFAULT_PORT)
+    try:
+        port = int(smtp.get("port") or DEFAULT_PORT)
+    except (TypeError, ValueError):
+        raise AlertDeliveryError(f"alert email not sent: invalid alerts.smtp.port {smtp.get('port')!r}: use a number from 1 to 65535") from None
     starttls = bool(smtp.get("starttls", False))
     username = smtp.get("username")
     if username and not starttls:

@@ -276,3 +276,18 @@ def test_diagnosis_row_in_email(relay, certificates):
         "If self-signed certificate is used on exchange server install its custom CA certificate\n"
     ) in body
     assert "Cause: The certificate of mail.corp.example.com is not signed by a trusted CA, or its name does not match the host.\n" in body
+
+
+def test_broken_state_still_alerts(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="mar")
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "mar.db").write_bytes(b"not a database " * 100)
+    assert dispatch_alert(state, None, UNREACHABLE, now=T0) is True
+    assert len(_alert_records(caplog)) == 1
+    assert "alert rate limit not checked for profile_unreachable profile=graph-main sha256=None: file is not a database" in caplog.text
+
+
+def test_invalid_port_rejected():
+    with pytest.raises(AlertDeliveryError, match=r"^alert email not sent: invalid alerts.smtp.port 'x': use a number from 1 to 65535$"):
+        send_alert_email({"host": "127.0.0.1", "port": "x", "from": "a@example.com", "to": "b@example.com"}, "s", "b")
