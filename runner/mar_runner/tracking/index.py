@@ -126,21 +126,20 @@ class TrackingIndex:
             f"SELECT message, name, sha256 FROM trk_attachments WHERE message IN ({ids})", params
         ):
             attachments[message].append(Attachment(name or None, sha or None))
-        deliveries = []
-        for row in rows:
-            deliveries.append(
-                Delivery(
-                    message_key=row[1],
-                    mids=sorted(mids.get(row[0], [])),
-                    message_id=row[3],
-                    message_id_raw=row[4],
-                    sender=row[5],
-                    subject=row[6],
-                    received_at=None if row[7] is None else times[row[7]],
-                    attachments=attachments.get(row[0], []),
-                    recipients=recipients.get(row[0], []),
-                    source=row[2],
-                )
+        deliveries = [
+            Delivery(
+                row[1],
+                sorted(mids.get(row[0], ())),
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                None if row[7] is None else times[row[7]],
+                attachments.get(row[0], []),
+                recipients.get(row[0], []),
+                row[2],
             )
+            for row in rows
+        ]
         deliveries.sort(key=lambda d: (d.received_at is None, d.received_at or 0, d.message_key))
         return deliveries
