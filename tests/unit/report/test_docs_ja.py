@@ -34,7 +34,7 @@ def test_diagnosis_with_fix(page, code):
     assert f"- 対処: {japanese['fix']}" in page
 
 
-@pytest.mark.parametrize("name", ["installation.md", "demo.md", "configuration.md", "troubleshooting.md"])
+@pytest.mark.parametrize("name", ["installation.md", "demo.md", "configuration.md", "troubleshooting.md", "logs.md", "reports.md"])
 def test_page_links_resolve(name):
     import re
 
