@@ -150,3 +150,21 @@ def test_marctl_track_command(replayed):
     document = json.loads(completed.stdout)
     assert document["lang"] == "ja"
     assert sorted({line["recipient"] for line in document["messages"][0]["attempts"]}) == sorted(RECIPIENTS)
+
+
+def test_track_html_in_chromium(conn, tmp_path):
+    import os
+
+    from tests.unit.report.chromium import chromium_binary, png_colours, render_page
+
+    binary = chromium_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: install the Debian package chromium (CI must provide it)")
+        pytest.skip("Chromium is not installed and CI is unset")
+    page = tmp_path / "track.html"
+    page.write_text(render_track(track(conn, mid=100, lang="ja"), "html"), encoding="utf-8")
+    run = render_page(binary, page, tmp_path)
+    assert run.console == []
+    assert "frank1@wrongkey.example.com" in run.dom
+    assert len(png_colours(run.screenshot)) > 2
