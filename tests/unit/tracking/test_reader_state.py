@@ -94,3 +94,21 @@ def test_import_summary_lists_first_problems(capsys, monkeypatch):
     assert err[1] == "  x.log:1: bad"
     assert len(err) == 22
     assert err[-1] == "  ... and 3 more."
+
+
+def test_text_log_after_cef_updates_message(tracking_conn, tmp_path):
+    text = tmp_path / "mail.log"
+    text.write_text(
+        "Sep 16 16:56:00 mail_logs: Info: Start MID 1053 ICID 1\n"
+        "Sep 16 16:56:00 mail_logs: Info: MID 1053 ICID 1 RID 0 To: <user@example.com>\n"
+        "Sep 16 16:56:00 mail_logs: Info: MID 1053 matched all recipients for per-recipient policy DEFAULT in the inbound table\n"
+        "Sep 16 16:56:05 mail_logs: Info: Message done DCID 1 MID 1053 to RID [0]\n"
+        "Sep 16 16:56:05 mail_logs: Info: Message finished MID 1053 done\n"
+    )
+    import_paths(tracking_conn, [LOGS / "consolidated.log", text], now=NOW)
+    [delivery] = TrackingIndex(tracking_conn).lookup(mid=1053)
+    assert delivery.source == "cef"
+    assert len(delivery.attachments) == 2
+    assert [(r.address, r.rid, r.policy, r.status) for r in delivery.recipients] == [
+        ("user@example.com", 0, "DEFAULT", "delivered")
+    ]

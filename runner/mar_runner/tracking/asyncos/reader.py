@@ -17,7 +17,7 @@ from datetime import datetime, tzinfo
 
 from mar_runner.i18n import _
 from mar_runner.tracking.asyncos import shapes
-from mar_runner.tracking.asyncos.cef import CefError, cef_record
+from mar_runner.tracking.asyncos.cef import SAME_MESSAGE_SECONDS, CefError, cef_record
 from mar_runner.tracking.asyncos.message import OpenMessage
 from mar_runner.tracking.asyncos.prefix import PrefixError, TimestampReader, split_level
 from mar_runner.tracking.lines import decode_line
@@ -41,6 +41,10 @@ class AsyncOSReader:
         self.verdict_lines = 0
         self.ignored_lines = 0
         self.unknown_recipients = 0
+        # Only when the index has CEF events is a new text-log message matched against them.
+        self.cef_present = bool(
+            self.conn.execute("SELECT 1 FROM trk_messages WHERE source = 'cef' LIMIT 1").fetchone()
+        )
 
     # ----------------------------------------------------------------- lines
     def feed_bytes(self, raw: bytes) -> str | None:
@@ -313,12 +317,14 @@ class AsyncOSReader:
                 when, _host = self.times.read(prefix)
             except PrefixError:
                 when = None
+        # The record may update a buffered text-log message, so the buffer goes first.
+        self.writer.flush()
         try:
             record = cef_record(text, when, self.conn)
         except CefError as exc:
             return str(exc)
-        self.writer.flush()
         self.writer.write(record)
+        self.cef_present = True
         return None
 
     # ------------------------------------------------------------ messages
@@ -327,19 +333,33 @@ class AsyncOSReader:
         if old is not None:
             # The MID was reused before its end line: keep what was read of the old message.
             self._drop_mid(old, mid)
-        message = OpenMessage(f"asyncos:{mid}:{int(when)}", mid, when)
+        message = OpenMessage(self._new_key(mid, when), mid, when)
         self.open[mid] = message
         self._limit_memory()
 
     def _message(self, mid: int, when: float) -> OpenMessage:
         message = self.open.get(mid)
         if message is None:
-            message = self._reload(mid) or OpenMessage(f"asyncos:{mid}:{int(when)}", mid, when)
+            message = self._reload(mid) or OpenMessage(self._new_key(mid, when), mid, when)
             for known in message.open_mids | {mid}:
                 self.open[known] = message
             message.open_mids.add(mid)
             self._limit_memory()
         return message
+
+    def _new_key(self, mid: int, when: float) -> str:
+        """Return the key of a new message: the key of a CEF event for the same MID and time, if any."""
+        if self.cef_present:
+            self.writer.flush()
+            row = self.conn.execute(
+                "SELECT m.message_key FROM trk_mids t JOIN trk_messages m ON m.id = t.message "
+                "WHERE t.mid = ? AND m.source = 'cef' AND m.received_at BETWEEN ? AND ? "
+                "ORDER BY abs(m.received_at - ?) LIMIT 1",
+                (mid, when - SAME_MESSAGE_SECONDS, when + SAME_MESSAGE_SECONDS, when),
+            ).fetchone()
+            if row is not None:
+                return row[0]
+        return f"asyncos:{mid}:{int(when)}"
 
     def _rewrite(self, old_mid: int, new_mid: int, when: float) -> None:
         message = self._message(old_mid, when)
