@@ -208,7 +208,18 @@ def test_sequence_updates_and_removal(run_cases, state_dirs, graph_credential):
     chain_diff = check.result("chain")["diff"]
     assert chain_diff == {"before": {}, "after": {"name": "hybrid", "description": "migrating", "profiles": ["onprem", "exo"]}}
     mapping_diff = check.result("mapping")["diff"]
-    assert mapping_diff["after"]["profile"] == "exo"
+    assert mapping_diff == {"before": {}, "after": {"domains": ["example.com", "corp.example.com"], "profile": "exo"}}
+    policy_diff = check.result("policy")["diff"]
+    assert policy_diff == {
+        "before": {},
+        "after": {
+            "name": "DEFAULT",
+            "recipients": [],
+            "mailbox_auto_remediation": {
+                "enabled": True, "action": "forward_and_delete", "forward_to": "soc@example.com", "delete_mode": "hard",
+            },
+        },
+    }
     config_diff = check.result("config")["diff"]
     assert set(config_diff["after"]) == {"mar_settings", "mar_account_profiles", "mar_chained_profiles",
                                          "mar_domain_mappings", "mar_policies"}
