@@ -246,8 +246,8 @@ def import_paths(
     time zone of timestamps without one; ``now`` (default: the current time)
     decides the year of syslog timestamps without a year. Raises OSError
     when a file cannot be opened, ValueError for an unknown format and
-    RuntimeError when ``conn`` is inside a transaction; everything committed
-    before stays committed.
+    RuntimeError when ``conn`` is inside a transaction. Everything committed
+    before an error stays committed.
     """
     if fmt not in FORMATS:
         raise ValueError(

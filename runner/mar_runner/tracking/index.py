@@ -105,6 +105,7 @@ class TrackingIndex:
         cursor.row_factory = None
         for message, mid in cursor.execute(f"SELECT message, mid FROM trk_mids WHERE message IN ({ids})", params):
             mids[message].append(mid)
+
         make_recipient = Recipient
         for message, mid, address, rid, policy, status, delivered_at in cursor.execute(
             "SELECT message, mid, address, rid, policy, status, delivered_at FROM trk_recipients "
@@ -126,6 +127,7 @@ class TrackingIndex:
             f"SELECT message, name, sha256 FROM trk_attachments WHERE message IN ({ids})", params
         ):
             attachments[message].append(Attachment(name or None, sha or None))
+
         deliveries = [
             Delivery(
                 row[1],

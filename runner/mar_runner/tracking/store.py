@@ -154,6 +154,7 @@ class IndexWriter:
                 ],
             )
         ids = self._message_ids([r.message_key for r in records]) if records else {}
+
         mids: list[tuple[int, int]] = []
         removed: list[tuple[int, int, str]] = []
         recipients: list[tuple] = []
@@ -182,6 +183,7 @@ class IndexWriter:
         for message, name, sha in self._late_attachments:
             _split_attachments(message, [(name, sha)], hashed, unhashed)
         self._late_attachments.clear()
+
         if mids:
             cur.executemany("INSERT OR IGNORE INTO trk_mids (mid, message) VALUES (?, ?)", mids)
         if removed:

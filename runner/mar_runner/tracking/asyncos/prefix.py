@@ -79,6 +79,7 @@ class TimestampReader:
         tokens = text.split()
         if not tokens:
             raise PrefixError(prefix)
+
         if "T" in tokens[0] and tokens[0][:4].isdigit() and tokens[0][4:5] == "-":
             return self._iso(tokens[0], prefix), _host(tokens[1:])
         if tokens[0] in WEEKDAYS:
@@ -95,6 +96,7 @@ class TimestampReader:
             hour, minute, second = (int(part) for part in tokens[2].split(":"))
         except ValueError:
             raise PrefixError(prefix) from None
+
         rest = tokens[3:]
         if year is None and rest and len(rest[0]) == 4 and rest[0].isdigit():
             year = int(rest[0])
