@@ -189,3 +189,22 @@ def test_http_403_is_permission_denied(state_dir, engine_sandbox, app_credential
     result = run(state_dir, ews_config(engine_sandbox, app_credentials), StubTracking([sandbox_delivery(MID1, "carol@corp.example.com")]))
     assert result.outcomes[0].reason == "permission_denied"
     assert result.outcomes[0].attempts[0].message == f"HTTP 403 from {engine_sandbox.ews_host('corp')}"
+
+
+def test_hang_times_out(state_dir, engine_sandbox, app_credentials):
+    engine_sandbox.add_fault("hang", service="ews", seconds=5)
+    config = ews_config(engine_sandbox, app_credentials)
+    config["mar_settings"]["max_attempts"] = 1
+    result = run(state_dir, config, StubTracking([sandbox_delivery(MID1, "carol@corp.example.com")]), timeout=0.5)
+    assert result.outcomes[0].reason == "timed_out"
+
+
+def test_forward_too_large_leaves_message(state_dir, engine_sandbox, app_credentials):
+    seed = base_seed(app_credentials)
+    seed["settings"] = {"max_message_size": 1024}
+    engine_sandbox.load_seed(seed)
+    config = ews_config(engine_sandbox, app_credentials, "forward_and_delete")
+    result = run(state_dir, config, StubTracking([sandbox_delivery(MID1, "carol@corp.example.com")]))
+    assert result.outcomes[0].reason == "message_too_large"
+    assert len(messages_with(engine_sandbox, "carol@corp.example.com", MID1)) == 1
+    assert messages_with(engine_sandbox, "soc@corp.example.com") == []

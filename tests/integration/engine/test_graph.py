@@ -291,3 +291,23 @@ def test_replay_twice_makes_no_second_call(state_dir, engine_sandbox, app_creden
     assert second.counters["unchanged"] == 2
     assert len(engine_sandbox.request_log("graph")) == calls
     assert len(messages_with(engine_sandbox, "soc@example.com")) == 2
+
+
+def test_dropped_connections_become_connection_failed(state_dir, engine_sandbox, app_credentials):
+    config = engine_config(engine_sandbox, app_credentials, "delete", max_attempts=2)
+    engine_sandbox.add_fault("drop", service="graph")
+    result = run(state_dir, config, StubTracking([sandbox_delivery(MID1, "bob@example.com")]))
+    assert result.outcomes[0].reason == "connection_failed"
+    assert len(messages_with(engine_sandbox, "bob@example.com", MID1)) == 1
+
+
+def test_forward_too_large_leaves_message(state_dir, engine_sandbox, app_credentials):
+    seed = base_seed(app_credentials)
+    seed["settings"] = {"max_message_size": 1024}
+    engine_sandbox.load_seed(seed)
+    config = engine_config(engine_sandbox, app_credentials, "forward_and_delete")
+    result = run(state_dir, config, StubTracking([sandbox_delivery(MID1, "bob@example.com")]))
+    assert result.outcomes[0].status == "failed"
+    assert result.outcomes[0].reason == "message_too_large"
+    assert len(messages_with(engine_sandbox, "bob@example.com", MID1)) == 1
+    assert messages_with(engine_sandbox, "soc@example.com") == []
