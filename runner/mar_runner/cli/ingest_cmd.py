@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 
 from mar_runner.cli.report_cmd import add_output_arguments, print_tracking
@@ -100,6 +101,15 @@ def run_import(args: argparse.Namespace) -> int:
             _("Import stopped: cannot read {path}: {error}. Everything read before was kept; run the import again.").format(
                 path=exc.filename, error=exc.strerror
             ),
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    except sqlite3.OperationalError as exc:
+        print(
+            _(
+                "Import stopped: the state database cannot be written ({error}). Everything committed before was "
+                "kept; run the import again when no other marctl command is writing to it."
+            ).format(error=exc),
             file=sys.stderr,
         )
         return EXIT_FAILURE

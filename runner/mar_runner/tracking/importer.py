@@ -10,6 +10,8 @@ reported with file and line; they never stop the import.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gzip
 import logging
 import os
@@ -17,7 +19,7 @@ import sqlite3
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 from mar_runner.i18n import _
 from mar_runner.tracking import files
@@ -231,6 +233,52 @@ class _Run:
         file_summary.last_line = line_no
 
 
+@contextlib.contextmanager
+def _import_lock(conn: sqlite3.Connection) -> Iterator[None]:
+    """Hold an exclusive lock beside the database file while importing.
+
+    Two imports at once would both read the same files from the same stored
+    positions; the second one waits here and then continues where the first
+    one stopped.
+    """
+    database = conn.execute("PRAGMA database_list").fetchone()[2]
+    if not database:
+        yield
+        return
+    fd = os.open(database + ".import-lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info("waiting for another import into %s to finish", database)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _run_files(conn: sqlite3.Connection, run: _Run, path_list: list[str], fmt: str) -> None:
+    """Read every file in batch transactions with an import-sized page cache."""
+    # Inserts into the address, SHA-256 and Message-ID indexes land at random
+    # pages; SQLite's default 2 MB page cache makes a large import re-read them
+    # from the file again and again.
+    previous_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for path in path_list:
+            run.read_file(path, fmt)
+        run.asyncos.finish()
+        run.writer.flush()
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(previous_cache)}")
+
+
 def import_paths(
     conn: sqlite3.Connection,
     paths: Iterable[str | os.PathLike[str]],
@@ -256,27 +304,12 @@ def import_paths(
     if conn.in_transaction:
         # Each batch is committed on its own so an interrupted import keeps its progress.
         raise RuntimeError("import_paths needs a connection that is not inside a transaction")
-    ensure_schema(conn)
     path_list = [os.fspath(p) for p in paths]
     total = sum(os.path.getsize(p) for p in path_list if os.path.isfile(p))
-    run = _Run(conn, zone, now or datetime.now(timezone.utc), progress, total)
-    # Inserts into the address, SHA-256 and Message-ID indexes land at random
-    # pages; SQLite's default 2 MB page cache makes a large import re-read them
-    # from the file again and again.
-    previous_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB}")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for path in path_list:
-            run.read_file(path, fmt)
-        run.asyncos.finish()
-        run.writer.flush()
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    finally:
-        conn.execute(f"PRAGMA cache_size = {int(previous_cache)}")
+    with _import_lock(conn):
+        ensure_schema(conn)
+        run = _Run(conn, zone, now or datetime.now(timezone.utc), progress, total)
+        _run_files(conn, run, path_list, fmt)
     summary = run.summary
     summary.messages_written = run.writer.messages_written
     summary.records = run.jsonl.records

@@ -221,3 +221,35 @@ def test_truncated_gzip_reported(tracking_conn, tmp_path):
     summary = import_paths(tracking_conn, [path], now=NOW)
     assert summary.problem_count == 1
     assert summary.problems[0].reason.startswith("compressed file is damaged or truncated (")
+
+
+def test_concurrent_imports_read_each_line_once(tmp_path):
+    import threading
+
+    log = tmp_path / "mail.log"
+    shutil.copy(LOGS / "mail_native.log", log)
+    state = tmp_path / "state"
+    open_db(state).close()
+    summaries = []
+
+    def run():
+        conn = open_db(state)
+        try:
+            summaries.append(import_paths(conn, [log], now=NOW))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(s.lines_read for s in summaries) == [0, 103]
+
+    clean = open_db(tmp_path / "clean")
+    import_paths(clean, [log], now=NOW)
+    conn = open_db(state)
+    try:
+        assert dump(conn) == dump(clean)
+    finally:
+        conn.close()
