@@ -50,6 +50,8 @@ def test_hard_delete_every_copy(state_dir, engine_sandbox, app_credentials):
     assert messages_with(engine_sandbox, "alice@example.com", MID1) == []
     purged = messages_with(engine_sandbox, "alice@example.com", MID1, area="recoverable")
     assert [m["well_known"] for m in purged] == ["recoverableitemspurges"] * 2
+    batches = [e for e in engine_sandbox.request_log("graph") if e.get("operation") == "batch"]
+    assert len(batches) == 1
 
 
 def test_soft_delete_keeps_it_recoverable(state_dir, engine_sandbox, app_credentials):
