@@ -143,7 +143,7 @@ def _progress_bar(done: int, total: int) -> None:
 def print_import_summary(summary: ImportSummary) -> None:
     """Print what an import did to standard output and its problems to standard error."""
     print(
-        _("Read {lines} new lines from {files} files; {messages} messages written to the tracking index.").format(
+        _("Files read: {files}; new lines: {lines}; messages written to the tracking index: {messages}.").format(
             lines=summary.lines_read, files=len(summary.files), messages=summary.messages_written
         )
     )
@@ -157,19 +157,19 @@ def print_import_summary(summary: ImportSummary) -> None:
         print("  " + line.format(path=item.path, first=item.first_line + 1, last=item.last_line, format=item.format))
     if summary.verdict_lines:
         print(
-            _("{count} retrospective verdict lines were seen; read them with marctl verdicts.").format(
+            _("Retrospective verdict lines seen: {count}; read them with marctl verdicts.").format(
                 count=summary.verdict_lines
             )
         )
     if summary.unknown_recipients:
         print(
             _(
-                "{count} delivered RIDs had no 'RID n To:' line in the logs read, so their address is unknown; "
-                "import the earlier log too."
+                "Delivered RIDs without a 'RID n To:' line in the logs read: {count}. "
+                "Their addresses are unknown; import the earlier log too."
             ).format(count=summary.unknown_recipients)
         )
     if summary.problem_count:
-        print(_("{count} lines could not be read:").format(count=summary.problem_count), file=sys.stderr)
+        print(_("Lines that could not be read: {count}").format(count=summary.problem_count), file=sys.stderr)
         for problem in summary.problems[:SHOWN_PROBLEMS]:
             print(f"  {problem}", file=sys.stderr)
         if summary.problem_count > SHOWN_PROBLEMS:
@@ -235,7 +235,7 @@ def render_verdict_table(batch: VerdictBatch) -> str:
     lines = ["  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [headers, *rows]]
     malicious = sum(1 for v in batch if v.is_malicious)
     lines.append(
-        _("{count} verdicts, {malicious} malicious; {errors} invalid records; {skipped} events that are not verdicts.").format(
+        _("Verdicts: {count} ({malicious} malicious); invalid records: {errors}; events that are not verdicts: {skipped}.").format(
             count=len(batch), malicious=malicious, errors=len(batch.errors), skipped=batch.skipped_events
         )
     )

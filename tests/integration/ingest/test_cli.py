@@ -41,14 +41,14 @@ def test_import_summary_then_nothing_new(state_dir, tmp_path):
     first = marctl(state_dir, "import", str(log))
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines() == [
-        "Read 103 new lines from 1 files; 9 messages written to the tracking index.",
+        "Files read: 1; new lines: 103; messages written to the tracking index: 9.",
         f"  {log}: lines 1 to 103 (asyncos)",
     ]
     assert first.stderr == ""
     second = marctl(state_dir, "import", str(log))
     assert second.returncode == 0
     assert second.stdout.splitlines() == [
-        "Read 0 new lines from 1 files; 0 messages written to the tracking index.",
+        "Files read: 1; new lines: 0; messages written to the tracking index: 0.",
         f"  {log}: nothing new (asyncos, read up to line 103)",
     ]
 
@@ -56,14 +56,14 @@ def test_import_summary_then_nothing_new(state_dir, tmp_path):
 def test_import_japanese_summary(state_dir):
     result = marctl(state_dir, "import", str(LOGS / "tracking.jsonl"), lang="ja")
     assert result.returncode == 0
-    assert result.stdout.splitlines()[0] == "1 個のファイルから新しい行を 2 行読み込み、2 件のメッセージをトラッキングインデックスに書き込みました。"
+    assert result.stdout.splitlines()[0] == "読み込んだファイル: 1、新しい行: 2、トラッキングインデックスに書き込んだメッセージ: 2。"
 
 
 def test_import_reports_bad_lines(state_dir):
     result = marctl(state_dir, "import", str(LOGS / "consolidated.log"))
     assert result.returncode == 0
     assert result.stderr.splitlines() == [
-        "2 lines could not be read:",
+        "Lines that could not be read: 2",
         f"  {LOGS / 'consolidated.log'}:4: ESAAttachmentDetails is not a Python dict literal",
         f"  {LOGS / 'consolidated.log'}:5: CEF event without a numeric ESAMID: not a message event",
     ]
@@ -149,4 +149,4 @@ def test_verdicts_table_clean_file(state_dir):
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["SHA-256", "Verdict", "Previous", "File", "name", "Threat", "Observed", "(UTC)", "Source", "Origin"]
     assert lines[1].split()[:3] == ["27c606e5e9939f393387932b8713dee8d7ab865b8dfd4f166955fd303d72f43f", "malicious", "unknown"]
-    assert lines[-1] == "2 verdicts, 1 malicious; 0 invalid records; 0 events that are not verdicts."
+    assert lines[-1] == "Verdicts: 2 (1 malicious); invalid records: 0; events that are not verdicts: 0."

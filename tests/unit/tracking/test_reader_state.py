@@ -78,7 +78,7 @@ def test_import_command_progress_and_summary(state_dir, capsys):
     assert ingest_cmd.run_import(args) == 0
     captured = capsys.readouterr()
     assert captured.err.endswith("\rImporting [#########################] 100% of 0 MiB\n")
-    assert captured.out.splitlines()[0] == "Read 103 new lines from 1 files; 9 messages written to the tracking index."
+    assert captured.out.splitlines()[0] == "Files read: 1; new lines: 103; messages written to the tracking index: 9."
 
 
 def test_import_summary_lists_first_problems(capsys, monkeypatch):
@@ -90,7 +90,7 @@ def test_import_summary_lists_first_problems(capsys, monkeypatch):
         summary.add_problem(InputProblem("x.log", line, "bad"))
     ingest_cmd.print_import_summary(summary)
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == "23 lines could not be read:"
+    assert err[0] == "Lines that could not be read: 23"
     assert err[1] == "  x.log:1: bad"
     assert len(err) == 22
     assert err[-1] == "  ... and 3 more."
