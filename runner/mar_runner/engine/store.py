@@ -149,22 +149,21 @@ class Ledger:
         profile: str | None = None,
         draft_id: str | None = None,
         draft_profile: str | None = None,
-        keep_draft: bool = True,
     ) -> None:
-        """Write the row of ``key`` and commit at once (each step must survive a crash)."""
+        """Write the row of ``key`` and commit at once (each step must survive a crash).
+
+        A recorded draft id and its profile are kept when ``draft_id`` is None.
+        """
         with self.lock:
-            previous = self.conn.execute(
-                "SELECT draft_id, draft_profile FROM eng_ledger "
-                "WHERE sha256=? AND message_ref=? AND recipient=? AND action=?",
-                (key.sha256, key.message_ref, key.recipient, key.action),
-            ).fetchone()
-            if keep_draft and previous is not None and draft_id is None:
-                draft_id = previous["draft_id"]
-                draft_profile = previous["draft_profile"]
             self.conn.execute(
-                "INSERT OR REPLACE INTO eng_ledger "
+                "INSERT INTO eng_ledger "
                 "(sha256, message_ref, recipient, action, status, step, reason, profile, "
-                "draft_id, draft_profile, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "draft_id, draft_profile, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (sha256, message_ref, recipient, action) DO UPDATE SET "
+                "status=excluded.status, step=excluded.step, reason=excluded.reason, profile=excluded.profile, "
+                "draft_id=COALESCE(excluded.draft_id, eng_ledger.draft_id), "
+                "draft_profile=COALESCE(excluded.draft_profile, eng_ledger.draft_profile), "
+                "updated_at=excluded.updated_at",
                 (
                     key.sha256,
                     key.message_ref,
