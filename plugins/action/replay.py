@@ -130,8 +130,13 @@ class ActionModule(ActionBase):
         dry_run = bool(self._task.check_mode)
 
         config = ConfigStore(state_dir).current()
+        if config is None:
+            # Checked here, before the log handlers create folders in the state directory.
+            raise AnsibleActionFail(
+                "No configuration has been applied to {0}: apply one first with playbooks/apply.yml.".format(state_dir)
+            )
         secrets = collect_secrets(config)
-        logs = install_log_handlers(state_dir, (config or {}).get("mar_settings"))
+        logs = install_log_handlers(state_dir, config.get("mar_settings"))
         try:
             run = replay(state_dir, verdicts, dry_run=dry_run, tracking_paths=tracking_logs)
         except ConfigurationMissing as exc:

@@ -71,6 +71,8 @@ attributes:
     platforms: posix
 notes:
   - In check mode C(changed) tells whether a real run would change a mailbox or send a forward.
+  - In check mode the O(tracking_logs) are still imported into the tracking index, because the dry run needs the
+    deliveries they record. No mailbox is changed and no outcome is stored.
 author:
   - mailsec.mar contributors (@mailsec)
 """

@@ -172,7 +172,11 @@ def assert_read_only_results(run):
 
 
 def test_replay_without_configuration_fails(run_playbook, tmp_path):
-    run = run_playbook([local_play([replay_task(tmp_path / "empty")])], verbose=False)
+    state = tmp_path / "empty"
+    run = run_playbook([local_play([replay_task(state)])], verbose=False)
     assert run.returncode == 2
     assert run.task("replay")["status"] == "failed"
-    assert "no configuration has been applied to" in run.result("replay")["msg"]
+    assert run.result("replay")["msg"] == (
+        f"No configuration has been applied to {state}: apply one first with playbooks/apply.yml."
+    )
+    assert not state.exists()
