@@ -9,7 +9,10 @@ modules run on the state that replay leaves, and never report a change.
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import yaml
 
 from tests.integration.ansible import demo_setup as demo
 from tests.integration.ansible.ansible_run import local_play
@@ -125,14 +128,31 @@ def test_replay_sequence_and_read_only_modules(sandbox, run_playbook, tmp_path):
     for name in ("replay", "test all", "test onprem", "report", "report ja"):
         assert check_again.result(name)["changed"] is False, name
 
-    # With fail_on_recipient_failure the task fails when recipients failed, and reports how many.
-    strict_task = replay_task(state)
-    strict_task["mailsec.mar.replay"]["fail_on_recipient_failure"] = True
-    strict = run_playbook([local_play([strict_task])], verbose=False)
+    # playbooks/replay.yml with fail_on_recipient_failure: the task fails when
+    # recipients failed, and reports how many.
+    extra_vars = json.dumps({
+        "mar_state_dir": str(state),
+        "mar_verdict_files": [str(demo.VERDICT)],
+        "mar_tracking_logs": [str(demo.MAIL_LOG), str(demo.AMP_LOG)],
+        "mar_fail_on_recipient_failure": True,
+    })
+    strict = run_playbook(playbook("replay.yml"), "-e", extra_vars, verbose=False)
     assert strict.returncode == 2
-    assert strict.task("replay")["status"] == "failed"
-    assert strict.result("replay")["msg"] == "2 recipient(s) ended failed; see outcomes for the reasons."
+    assert strict.task("Replay the verdicts")["status"] == "failed"
+    assert strict.result("Replay the verdicts")["msg"] == "2 recipient(s) ended failed; see outcomes for the reasons."
     assert len(demo.forwarded_copies(sandbox)) == 3
+
+    # playbooks/report.yml prints the report table.
+    report = run_playbook(playbook("report.yml"), "-e", json.dumps({"mar_state_dir": str(state)}), verbose=False)
+    assert report.returncode == 0, report.output[-4000:]
+    lines = report.result("Show the report")["msg"]
+    assert lines[0].startswith("Remediation report generated ")
+    assert any(line.split()[:2] == ["Failed", "erin@partner.example.net"] for line in lines)
+
+
+def playbook(name: str) -> list[dict]:
+    """Return the plays of one of the collection's playbooks."""
+    return yaml.safe_load((demo.REPO / "playbooks" / name).read_text(encoding="utf-8"))
 
 
 def assert_read_only_results(run):
