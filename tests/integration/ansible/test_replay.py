@@ -142,6 +142,13 @@ def test_replay_sequence_and_read_only_modules(sandbox, run_playbook, tmp_path):
     assert strict.result("Replay the verdicts")["msg"] == "2 recipient(s) ended failed; see outcomes for the reasons."
     assert len(demo.forwarded_copies(sandbox)) == 3
 
+    # playbooks/test_connections.yml reaches both profiles' test addresses and changes nothing.
+    tested = run_playbook(playbook("test_connections.yml"), "-e", json.dumps({"mar_state_dir": str(state)}), verbose=False)
+    assert tested.returncode == 0, tested.output[-4000:]
+    connection_tests = tested.result("mailsec.mar.mar_config : Test the connection of every profile to its test address")
+    assert connection_tests["changed"] is False
+    assert [(r["profile"], r["ok"]) for r in connection_tests["results"]] == [("exo", True), ("onprem", True)]
+
     # playbooks/report.yml prints the report table.
     report = run_playbook(playbook("report.yml"), "-e", json.dumps({"mar_state_dir": str(state)}), verbose=False)
     assert report.returncode == 0, report.output[-4000:]
