@@ -1,25 +1,26 @@
 """Benchmark: remediate 10,000 recipients over 2,000 Graph mailboxes against the sandbox.
 
-Starts ``marctl sandbox up --detach`` in its own process with MAILBOXES
-mailboxes, each holding the MESSAGES messages of one campaign (every
-message carries the same 100 KiB attachment), and injects LATENCY seconds
-into every Graph request. The engine runs in this process through
-``mar_runner.engine.replay`` with the configuration applied to a fresh state
-directory, the campaign imported as native tracking records and one
-malicious verdict: hard delete with the SHA-256 check, ``workers`` at
-WORKERS and the 4-per-mailbox limit.
+Starts ``marctl sandbox up --detach`` in its own process, loads MAILBOXES
+mailboxes through the control API, each holding the MESSAGES messages of one
+campaign (every message carries the same 100 KiB attachment), and injects
+LATENCY seconds into every Graph request. The configuration is applied to a
+fresh state directory and the campaign is imported as native tracking
+records. Then SHARDS engine processes run ``mar_runner.engine.replay`` on one
+malicious verdict side by side, each with ``shard=(i, SHARDS)`` (as ``marctl
+replay --shard i/SHARDS`` does), WORKERS threads and the 4-per-mailbox
+limit: hard delete with the SHA-256 check.
 
-It then resets the sandbox and runs a one-recipient-at-a-time baseline
-(``workers`` 1, ``per_mailbox`` 1) on BASELINE recipients, and prints the
-time per recipient of both runs, the speed-up, peak memory (this process's
-maximum resident set size) and the checks:
+It then resets the sandbox and runs a one-recipient-at-a-time baseline in
+this process (``workers`` 1, ``per_mailbox`` 1) on BASELINE recipients, and
+prints the time per recipient of both runs, the speed-up, the peak memory
+(the sum of the engine processes' maximum resident set sizes) and the checks:
 
 - every recipient ends ``success`` and no request was throttled;
 - a sample of mailboxes holds none of the campaign's messages any more;
 - the main run takes under 60 s, peak memory stays under 300 MB and the
   speed-up is at least 20x.
 
-    .venv/bin/python bench/remediate.py [--mailboxes 2000] [--messages 5] [--baseline 500]
+    .venv/bin/python bench/remediate.py [--mailboxes 2000] [--messages 5] [--baseline 500] [--shards 2]
 
 Exit status 0 when every check holds, 1 otherwise.
 """
@@ -145,9 +146,20 @@ class Control:
         return answer.json()
 
 
-def run_engine(state_dir: Path, endpoints: dict, tracking: Path, verdicts: Path, workers: int, per_mailbox: int):
+SHARD_DRIVER = """
+import json, resource, sys, time
+from mar_runner.engine import replay
+began = time.perf_counter()
+cpu = time.process_time()
+result = replay(sys.argv[1], [sys.argv[2]], shard=(int(sys.argv[3]), int(sys.argv[4])))
+print(json.dumps({"counters": result.counters, "seconds": time.perf_counter() - began,
+                  "cpu": time.process_time() - cpu,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def prepare(state_dir: Path, endpoints: dict, tracking: Path, workers: int, per_mailbox: int) -> None:
     from mar_runner.config.store import ConfigStore
-    from mar_runner.engine import replay
     from mar_runner.state import open_db
     from mar_runner.tracking import import_paths
 
@@ -155,11 +167,37 @@ def run_engine(state_dir: Path, endpoints: dict, tracking: Path, verdicts: Path,
     conn = open_db(state_dir)
     import_paths(conn, [tracking])
     conn.close()
+
+
+def run_engine(state_dir: Path, endpoints: dict, tracking: Path, verdicts: Path, workers: int, per_mailbox: int):
+    """Run one replay in this process; return the result and its wall time."""
+    from mar_runner.engine import replay
+
+    prepare(state_dir, endpoints, tracking, workers, per_mailbox)
     began = time.perf_counter()
     cpu = time.process_time()
     result = replay(state_dir, [verdicts])
     print(f"  engine CPU {time.process_time() - cpu:.1f} s")
-    return result, time.perf_counter() - began
+    return result.counters, time.perf_counter() - began
+
+
+def run_shards(state_dir: Path, endpoints: dict, tracking: Path, verdicts: Path, workers: int, shards: int):
+    """Run ``shards`` replay processes side by side (``marctl replay --shard`` does the same)."""
+    prepare(state_dir, endpoints, tracking, workers, 4)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "runner")}
+    began = time.perf_counter()
+    children = [
+        subprocess.Popen([sys.executable, "-c", SHARD_DRIVER, str(state_dir), str(verdicts), str(index), str(shards)],
+                         stdout=subprocess.PIPE, text=True, env=env)
+        for index in range(shards)
+    ]
+    reports = [json.loads(child.communicate(timeout=900)[0].strip().splitlines()[-1]) for child in children]
+    seconds = time.perf_counter() - began
+    counters = {name: sum(report["counters"][name] for report in reports) for name in reports[0]["counters"]}
+    for index, report in enumerate(reports):
+        print(f"  shard {index}: {report['counters']['recipients']} recipients in {report['seconds']:.1f} s, "
+              f"engine CPU {report['cpu']:.1f} s, peak RSS {report['peak_mb']:.0f} MB")
+    return counters, seconds, sum(report["peak_mb"] for report in reports)
 
 
 def check_sample(control: Control, addresses: list[str], messages: int) -> int:
@@ -180,6 +218,8 @@ def main() -> int:
     parser.add_argument("--baseline", type=int, default=500, help="recipients in the one-at-a-time run")
     parser.add_argument("--workers", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every Graph request")
+    parser.add_argument("--shards", type=int, default=2,
+                        help="engine processes sharing the main run, each with --workers threads (default 2)")
     options = parser.parse_args()
     sha256 = __import__("hashlib").sha256(generated_bytes(SIZE, PAYLOAD_SEED)).hexdigest()
     recipients = options.mailboxes * options.messages
@@ -207,17 +247,21 @@ def main() -> int:
             print(f"seeded {options.mailboxes} mailboxes in {time.perf_counter() - began:.0f} s")
             addresses = [f"user{index}@{DOMAIN}" for index in range(options.mailboxes)]
             print(f"recipients={recipients} mailboxes={options.mailboxes} attachment={SIZE} bytes "
-                  f"latency={options.latency * 1000:.0f} ms workers={options.workers} per_mailbox=4 cpus={os.cpu_count()}")
+                  f"latency={options.latency * 1000:.0f} ms shards={options.shards} workers={options.workers} "
+                  f"per_mailbox=4 cpus={os.cpu_count()}")
 
             control.call("POST", "/faults", {"kind": "latency", "service": "graph", "delay": options.latency})
             tracking, verdicts = write_inputs(folder, addresses, options.messages, sha256)
-            result, seconds = run_engine(folder / "state-main", endpoints, tracking, verdicts, options.workers, 4)
-            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            if options.shards > 1:
+                counters, seconds, peak_mb = run_shards(folder / "state-main", endpoints, tracking, verdicts,
+                                                        options.workers, options.shards)
+            else:
+                counters, seconds = run_engine(folder / "state-main", endpoints, tracking, verdicts, options.workers, 4)
+                peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             log = control.call("GET", "/requests?service=graph")
             throttled = sum(1 for entry in log if entry.get("status") == 429)
             sample = random.Random(1).sample(addresses, min(50, len(addresses)))
             left = check_sample(control, sample, options.messages)
-            counters = result.counters
             per_recipient = seconds / max(counters["recipients"], 1)
             print(f"main: {counters['recipients']} recipients in {seconds:.1f} s = {per_recipient * 1000:.1f} ms each, "
                   f"success={counters['success']} failed={counters['failed']} graph_requests={len(log)} "
@@ -230,10 +274,10 @@ def main() -> int:
             base_folder.mkdir()
             tracking, verdicts = write_inputs(base_folder, baseline_boxes, options.messages, sha256)
             base, base_seconds = run_engine(folder / "state-base", endpoints, tracking, verdicts, 1, 1)
-            base_per = base_seconds / max(base.counters["recipients"], 1)
+            base_per = base_seconds / max(base["recipients"], 1)
             speed_up = base_per / per_recipient if per_recipient else 0.0
-            print(f"baseline: {base.counters['recipients']} recipients in {base_seconds:.1f} s = "
-                  f"{base_per * 1000:.1f} ms each, success={base.counters['success']}")
+            print(f"baseline: {base['recipients']} recipients in {base_seconds:.1f} s = "
+                  f"{base_per * 1000:.1f} ms each, success={base['success']}")
             print(f"speed-up: {speed_up:.1f}x")
 
             checks = {
@@ -243,7 +287,7 @@ def main() -> int:
                 f"under {SECONDS_LIMIT:.0f} s": seconds < SECONDS_LIMIT,
                 f"peak memory under {MEMORY_LIMIT_MB} MB": peak_mb < MEMORY_LIMIT_MB,
                 f"speed-up at least {SPEED_UP_MIN:.0f}x": speed_up >= SPEED_UP_MIN,
-                "baseline succeeded": base.counters["success"] == base.counters["recipients"],
+                "baseline succeeded": base["success"] == base["recipients"],
             }
             for name, passed in checks.items():
                 print(f"{'PASS' if passed else 'FAIL'}: {name}")

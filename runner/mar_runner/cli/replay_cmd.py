@@ -36,6 +36,9 @@ def register(subparsers) -> None:
     replay.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     replay.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="request timeout in seconds for this run, overriding cloud_timeout and onprem_timeout")
+    replay.add_argument("--shard", metavar="I/N", default=None,
+                        help="process only the recipients of shard I of N (0 <= I < N), to share a replay "
+                        "between N processes; each mailbox belongs to exactly one shard")
     replay.set_defaults(func=run_replay)
 
     test = subparsers.add_parser(
@@ -73,6 +76,14 @@ def run_replay(args) -> int:
         print(_("marctl replay: invalid --timeout {value}: give a number of seconds above 0").format(value=args.timeout),
               file=sys.stderr)
         return EXIT_USAGE
+    shard = None
+    if args.shard is not None:
+        index, _slash, count = args.shard.partition("/")
+        if not (index.isdigit() and count.isdigit() and int(count) >= 1 and int(index) < int(count)):
+            print(_("marctl replay: invalid --shard {value}: use I/N with 0 <= I < N, such as 0/2").format(value=args.shard),
+                  file=sys.stderr)
+            return EXIT_USAGE
+        shard = (int(index), int(count))
     try:
         result = replay(
             resolve_state_dir(args.state_dir),
@@ -81,6 +92,7 @@ def run_replay(args) -> int:
             tracking_paths=args.tracking,
             timeout=args.timeout,
             progress=_progress,
+            shard=shard,
         )
     except ConfigurationMissing as error:
         print(_("marctl replay: {error}").format(error=error), file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -120,6 +121,7 @@ def replay(
     progress: Callable[[int, int], None] | None = None,
     verdicts: list[Any] | None = None,
     tracking: Any | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> ReplayResult:
     """Replay the verdicts in ``verdict_paths`` and return what happened.
 
@@ -130,10 +132,14 @@ def replay(
     ``verdicts`` gives verdict records instead of reading files, and
     ``tracking`` an object with ``deliveries_by_sha256`` in place of the
     tracking index.
+    ``shard=(index, count)`` keeps only the recipients whose address hashes
+    to ``index`` of ``count``, so ``count`` processes can share one replay
+    (each mailbox stays with one process, so its request limit holds).
     ``progress(done, total)`` is called as recipients finish.
     Raises ConfigurationMissing when no configuration was applied.
     """
     state = resolve_state_dir(state_dir)
+    in_shard = _shard_filter(shard)
     if config is None:
         config = sources.load_config(state)
     if config is None:
@@ -168,7 +174,7 @@ def replay(
             return result
         if not dry_run:
             store.start_run(run_id, dry_run)
-        items = _plan(result, config, verdicts, tracking, store, ledger, state, settings, dry_run, lock)
+        items = _plan(result, config, verdicts, tracking, store, ledger, state, settings, dry_run, lock, in_shard)
         _execute(result, items, config, settings, ledger, store, state, run_id, dry_run, timeout, backend_factory, progress)
         if not dry_run:
             store.finish_run(run_id, result.counters)
@@ -190,7 +196,17 @@ def _finish(result: ReplayResult, store: OutcomeStore, run_id: str) -> None:
     )
 
 
-def _plan(result, config, verdicts, tracking, store, ledger, state, settings, dry_run, lock) -> list[list[WorkItem]]:
+def _shard_filter(shard: tuple[int, int] | None) -> Callable[[str], bool]:
+    if shard is None:
+        return lambda address: True
+    index, count = shard
+    if not (isinstance(index, int) and isinstance(count, int) and count >= 1 and 0 <= index < count):
+        raise ValueError(f"invalid shard {index}/{count}: use I/N with 0 <= I < N, such as 0/2")
+    return lambda address: zlib.crc32(address.lower().encode("utf-8")) % count == index
+
+
+def _plan(result, config, verdicts, tracking, store, ledger, state, settings, dry_run, lock,
+          in_shard: Callable[[str], bool]) -> list[list[WorkItem]]:
     lookback = sources.lookback(settings)
     policies = PolicyResolver(config.get("mar_policies") or [])
     profiles = ProfileResolver(
@@ -219,6 +235,8 @@ def _plan(result, config, verdicts, tracking, store, ledger, state, settings, dr
         for delivery in deliveries:
             target = _target(verdict, delivery)
             for recipient in delivery.recipients:
+                if not in_shard(recipient.address):
+                    continue
                 plan = plan_recipient(delivery, recipient, verdict.observed_at, lookback, policies, profiles)
                 remediation = (plan.policy or {}).get("mailbox_auto_remediation") or {}
                 outcome = Outcome(

@@ -427,3 +427,22 @@ def test_unexpected_error_fails_one_recipient(state_dir, mail_server):
     assert by_recipient["b@example.com"].status == "success"
     entry = Ledger(open_db(state_dir)).get(LedgerKey(SHA, MSGID, "a@example.com", "delete"))
     assert entry.status == "in_progress"
+
+
+def test_shards_split_recipients(state_dir, mail_server):
+    addresses = [f"u{n}@example.com" for n in range(20)]
+    for address in addresses:
+        mail_server.add(address, MSGID)
+    backends = {"exo": StubBackend("exo", mail_server)}
+    seen = []
+    for index in range(3):
+        result = replay(state_dir, [], config=make_config("delete"), tracking=one_delivery(*addresses),
+                        verdicts=[StubVerdict("v1")], backend_factory=lambda p: backends[p["name"]], shard=(index, 3))
+        seen.extend(o.recipient for o in result.outcomes)
+    assert sorted(seen) == sorted(addresses)
+    assert all(mail_server.messages(address) == [] for address in addresses)
+
+
+def test_invalid_shard_rejected(state_dir):
+    with pytest.raises(ValueError, match="invalid shard 2/2: use I/N with 0 <= I < N, such as 0/2"):
+        replay(state_dir, [], config=make_config("delete"), tracking=StubTracking([]), verdicts=[], shard=(2, 2))
