@@ -138,3 +138,22 @@ def test_test_connection_cli(applied, engine_sandbox):
     unknown = marctl(applied, "test-connection", "nope")
     assert unknown.returncode == 2
     assert "unknown account profile 'nope'" in unknown.stderr
+
+
+def test_replay_in_two_shards(applied, engine_sandbox, tmp_path):
+    tracking, verdicts = write_inputs(tmp_path, ["alice@example.com", "bob@example.com"])
+    first = marctl(applied, "replay", "--shard", "0/2", "--format", "json", "--tracking", str(tracking), str(verdicts))
+    second = marctl(applied, "replay", "--shard", "1/2", "--format", "json", str(verdicts))
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    recipients = [o["recipient"] for run in (first, second) for o in json.loads(run.stdout)["outcomes"]]
+    assert sorted(recipients) == ["alice@example.com", "bob@example.com"]
+    assert messages_with(engine_sandbox, "alice@example.com", MID1) == []
+    assert messages_with(engine_sandbox, "bob@example.com", MID1) == []
+
+
+def test_invalid_shard_exits_2(applied, tmp_path):
+    _, verdicts = write_inputs(tmp_path, ["alice@example.com"])
+    result = marctl(applied, "replay", "--shard", "2/2", str(verdicts))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "marctl replay: invalid --shard 2/2: use I/N with 0 <= I < N, such as 0/2"
