@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 import sys
+import unicodedata
 
 from mar_runner.cli.report_cmd import add_output_arguments, print_tracking
 from mar_runner.i18n import _
@@ -231,8 +232,10 @@ def render_verdict_table(batch: VerdictBatch) -> str:
         ]
         for v in batch
     ]
-    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = ["  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [headers, *rows]]
+    widths = [max(_display_width(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = [
+        "  ".join(_pad(str(cell), widths[i]) for i, cell in enumerate(row)).rstrip() for row in [headers, *rows]
+    ]
     malicious = sum(1 for v in batch if v.is_malicious)
     lines.append(
         _("Verdicts: {count} ({malicious} malicious); invalid records: {errors}; events that are not verdicts: {skipped}.").format(
@@ -240,6 +243,15 @@ def render_verdict_table(batch: VerdictBatch) -> str:
         )
     )
     return "\n".join(lines)
+
+
+def _display_width(text: str) -> int:
+    """Return the terminal width of ``text``: wide (East Asian) characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _display_width(text))
 
 
 # ------------------------------------------------------------------- track

@@ -112,3 +112,13 @@ def test_text_log_after_cef_updates_message(tracking_conn, tmp_path):
     assert [(r.address, r.rid, r.policy, r.status) for r in delivery.recipients] == [
         ("user@example.com", 0, "DEFAULT", "delivered")
     ]
+
+
+def test_verdict_table_aligns_japanese_headers():
+    from mar_runner import i18n
+    from mar_runner.verdicts import read_verdicts
+
+    i18n.set_language("ja")
+    table = ingest_cmd.render_verdict_table(read_verdicts([LOGS / "verdicts.csv"]))
+    header, first = table.splitlines()[:2]
+    assert ingest_cmd._display_width(header[: header.index("以前の判定")]) == first.index("unknown")
