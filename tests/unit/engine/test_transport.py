@@ -93,3 +93,18 @@ def test_progress_on_large_runs(capsys):
     _progress(10, 100)
     _progress(11, 100)
     assert capsys.readouterr().err == "Progress: 10 of 100 recipients\n"
+
+
+def test_ews_busy_wrapping_timeout_is_timed_out():
+    from exchangelib.errors import ErrorServerBusy
+
+    from mar_runner.backends.ews.errors import map_error
+
+    wrapped = ErrorServerBusy("Reraised from ErrorTimeoutExpired(Reraised from ReadTimeout(read timed out))")
+    assert map_error(wrapped, "mail.example", "a@example.com").reason == "timed_out"
+    refused = ErrorServerBusy("Reraised from ErrorTimeoutExpired(Reraised from ConnectionError(refused))")
+    assert map_error(refused, "mail.example", "a@example.com").reason == "connection_failed"
+    busy = ErrorServerBusy("The server cannot service this request right now.", back_off=2.5)
+    mapped = map_error(busy, "mail.example", "a@example.com")
+    assert mapped.reason == "throttled"
+    assert mapped.retry_after == 2.5

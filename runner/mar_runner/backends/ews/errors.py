@@ -14,6 +14,14 @@ def map_error(error: Exception, host: str, mailbox: str) -> BackendError:
     """Return the BackendError for an exception raised by exchangelib on ``host``."""
     name = type(error).__name__
     text = str(error)
+    if isinstance(error, ews_errors.ErrorServerBusy) and text.startswith("Reraised from ErrorTimeoutExpired"):
+        # exchangelib re-raises a timeout or a refused connection as "server busy"
+        # when its session pool has more than one session.
+        if "Timeout" in text.split("ErrorTimeoutExpired", 1)[1]:
+            return backend_error("timed_out", f"{host} did not answer in time", diagnosis="timed_out")
+        return backend_error("connection_failed", f"{host} could not be reached", diagnosis="wrong_host")
+    if isinstance(error, ews_errors.ErrorServerBusy) and text.startswith("Reraised from"):
+        return backend_error("connection_failed", f"transient server error from {host}", diagnosis="server_error")
     if isinstance(error, ews_errors.ErrorServerBusy):
         back_off = getattr(error, "back_off", None)
         return backend_error("throttled", "ErrorServerBusy: The server cannot service this request right now.",
