@@ -208,3 +208,20 @@ def test_forward_too_large_leaves_message(state_dir, engine_sandbox, app_credent
     assert result.outcomes[0].reason == "message_too_large"
     assert len(messages_with(engine_sandbox, "carol@corp.example.com", MID1)) == 1
     assert messages_with(engine_sandbox, "soc@corp.example.com") == []
+
+
+def test_archive_searched(state_dir, engine_sandbox, app_credentials):
+    engine_sandbox.load_seed(base_seed(app_credentials, [
+        {"address": "gina@corp.example.com", "onprem": "corp", "archive": True,
+         "messages": [seed_message(MID1, folder="archiveinbox"), seed_message(MID1)]},
+    ]))
+    result = run(state_dir, ews_config(engine_sandbox, app_credentials),
+                 StubTracking([sandbox_delivery(MID1, "gina@corp.example.com")]))
+    outcome = result.outcomes[0]
+    assert outcome.status == "success", outcome.attempts
+    assert outcome.copies == 2
+    assert sorted(outcome.folders) == ["Archive/Inbox", "Inbox"]
+    purges = ("recoverableitemspurges", "archiverecoverableitemspurges")
+    left = [m["folder_path"] for m in messages_with(engine_sandbox, "gina@corp.example.com", MID1, area=None)
+            if m["well_known"] not in purges]
+    assert left == []

@@ -92,6 +92,7 @@ class EwsBackend:
         )
         self.limiter = KeyedLimiter(per_service_account)
         self._accounts: OrderedDict[str, Account] = OrderedDict()
+        self._archives: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     # -- plumbing ----------------------------------------------------------
@@ -148,20 +149,37 @@ class EwsBackend:
         return self._call(mailbox, "search", lambda account: self._find(account, target))
 
     def _find(self, account: Account, target: Target) -> FindResult:
-        folders = account.msg_folder_root.walk()
-        names = {folder.id: _folder_path(folder) for folder in folders}
         seen: set[str] = set()
         copies: list[Copy] = []
-        for form in bracket_forms(target.message_id or ""):
-            query = folders.filter(message_id=form).only("message_id", "is_draft", "parent_folder_id", "attachments")
-            for item in query:
-                if not isinstance(item, Message) or item.id in seen or item.is_draft:
-                    continue
-                seen.add(item.id)
-                if _carries(item, target.sha256):
-                    folder_id = item.parent_folder_id.id if item.parent_folder_id else ""
-                    copies.append(Copy(item.id, names.get(folder_id, folder_id), item.changekey))
+        for folders, prefix in self._trees(account):
+            names = {folder.id: prefix + _folder_path(folder) for folder in folders}
+            for form in bracket_forms(target.message_id or ""):
+                query = folders.filter(message_id=form).only("message_id", "is_draft", "parent_folder_id", "attachments")
+                for item in query:
+                    if not isinstance(item, Message) or item.id in seen or item.is_draft:
+                        continue
+                    seen.add(item.id)
+                    if _carries(item, target.sha256):
+                        folder_id = item.parent_folder_id.id if item.parent_folder_id else ""
+                        copies.append(Copy(item.id, names.get(folder_id, folder_id), item.changekey))
         return FindResult(copies, "message_id" if copies else None)
+
+    def _trees(self, account: Account) -> list[tuple[Any, str]]:
+        """Return the folder trees to search: the mailbox's, then its online archive's when it has one."""
+        trees = [(account.msg_folder_root.walk(), "")]
+        has_archive = self._archives.get(account.primary_smtp_address)
+        if has_archive is None:
+            try:
+                archive = account.archive_msg_folder_root
+                has_archive = archive is not None
+            except ews_errors.EWSError as error:
+                logger.debug("profile %s: %s has no archive to search (%s)",
+                             self.profile_name, account.primary_smtp_address, type(error).__name__)
+                has_archive = False
+            self._archives[account.primary_smtp_address] = has_archive
+        if has_archive:
+            trees.append((account.archive_msg_folder_root.walk(), "Archive/"))
+        return trees
 
     # -- actions -----------------------------------------------------------
 
