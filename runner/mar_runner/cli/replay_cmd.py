@@ -63,6 +63,18 @@ def _progress(done: int, total: int) -> None:
         print(_("Progress: {done} of {total} recipients").format(done=done, total=total), file=sys.stderr, flush=True)
 
 
+def _install_logs(state_dir: Path):
+    """Attach the mail log, remediation log and JSON Lines handlers, or return None without a configuration."""
+    from mar_runner.config.store import ConfigStore
+    from mar_runner.logs import install_log_handlers
+
+    config = ConfigStore(state_dir).current()
+    if config is None:
+        # replay() reports the missing configuration; no log folder is created for it.
+        return None
+    return install_log_handlers(state_dir, config.get("mar_settings"))
+
+
 def run_replay(args) -> int:
     """Run ``marctl replay`` and return its exit status."""
     from mar_runner.engine import ConfigurationMissing, replay
@@ -84,9 +96,11 @@ def run_replay(args) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
         shard = (int(index), int(count))
+    state_dir = resolve_state_dir(args.state_dir)
+    logs = _install_logs(state_dir)
     try:
         result = replay(
-            resolve_state_dir(args.state_dir),
+            state_dir,
             args.verdicts,
             dry_run=args.dry_run,
             tracking_paths=args.tracking,
@@ -101,6 +115,9 @@ def run_replay(args) -> int:
         logger.debug("replay failed", exc_info=True)
         print(_("marctl replay: the run could not finish: {error}").format(error=error), file=sys.stderr)
         return EXIT_FAILURE
+    finally:
+        if logs is not None:
+            logs.close()
     for line in result.input_errors:
         print(line, file=sys.stderr)
     if args.format == "json":

@@ -49,7 +49,7 @@ _REASONS = [
     Reason(
         "no_delivery_found",
         N_("No delivered message carries this SHA-256 in the tracking index."),
-        N_("Import the mail logs of the delivery period (marctl ingest) and replay the verdict."),
+        N_("Import the mail logs of the delivery period (marctl import) and replay the verdict."),
     ),
     Reason(
         "no_profile_mapped",

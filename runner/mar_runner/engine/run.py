@@ -331,11 +331,21 @@ def _execute(result, groups, config, settings, ledger, store, state, run_id, dry
             if profile in alerted:
                 return
             alerted.add(profile)
+        declared = next((item for item in config.get("mar_account_profiles") or [] if item.get("name") == profile), {})
+        # The ids let the alert show the test-connection message an operator
+        # knows, with its cause and fix; none of them is a secret.
+        details = {
+            "server_message": error.server_message,
+            "diagnosis_code": error.diagnosis,
+            "host": declared.get("host"),
+            "client_id": declared.get("client_id"),
+            "tenant_id": declared.get("tenant_id"),
+        }
         dispatch_alert(
             state,
             settings,
             Alert(kind="profile_unreachable", level="info", profile=profile, reason=error.reason,
-                  details={"server_message": error.server_message}),
+                  details={name: value for name, value in details.items() if value}),
         )
 
     runner = RecipientRunner(ledger if not dry_run else _ReadOnlyLedger(ledger), pool.get, run_id=run_id,

@@ -1,9 +1,8 @@
 """Log files of an engine host: mail log, remediation log, JSON Lines, syslog.
 
 ``install_log_handlers(state_dir, settings)`` attaches the handlers to the
-logger ``mar.events``. The Ansible replay action calls it before a run.
-NOTE: ``marctl replay`` does not call it yet, so a replay started from the
-command line writes no log files. Files go to ``<state_dir>/logs/`` with mode 0600:
+logger ``mar.events``. ``marctl replay`` and the Ansible replay action call it
+before a run. Files go to ``<state_dir>/logs/`` with mode 0600:
 
 - ``mail.log``: run start, one line per recipient outcome, run end with counts;
 - ``remediation.log``: each profile attempt, action, error and alert;

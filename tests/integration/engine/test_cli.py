@@ -81,6 +81,23 @@ def test_replay_then_replay_again(applied, engine_sandbox, tmp_path):
     assert len(messages_with(engine_sandbox, "soc@example.com")) == 2
 
 
+def test_replay_writes_mail_and_remediation_logs(applied, engine_sandbox, tmp_path):
+    tracking, verdicts = write_inputs(tmp_path, ["alice@example.com"])
+    result = marctl(applied, "replay", "--tracking", str(tracking), str(verdicts))
+    assert result.returncode == 0, result.stderr
+    mail_log = (applied / "logs" / "mail.log").read_text()
+    assert "alice@example.com" in mail_log
+    assert (applied / "logs" / "remediation.log").stat().st_size > 0
+    events = [json.loads(line) for line in (applied / "logs" / "events.jsonl").read_text().splitlines()]
+    assert [event["event"] for event in events if event["event"] == "run_finished"] == ["run_finished"]
+
+
+def test_replay_without_configuration_writes_no_logs(state_dir, tmp_path):
+    _, verdicts = write_inputs(tmp_path, ["alice@example.com"])
+    marctl(state_dir, "replay", str(verdicts))
+    assert not (state_dir / "logs").exists()
+
+
 def test_replay_with_failures_exits_3(applied, engine_sandbox, tmp_path):
     tracking, verdicts = write_inputs(tmp_path, ["zed@example.com", "user5@example.org"])
     result = marctl(applied, "replay", "--tracking", str(tracking), str(verdicts))
