@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 
-from ansible.errors import AnsibleError
-from ansible.parsing.dataloader import DataLoader
-from ansible.parsing.vault import VaultLib, VaultSecretsContext, get_file_vault_secret
-
 from mar_runner.i18n import _
+
+# Ansible's modules are imported inside the functions: importing them takes
+# about a second, and every marctl command loads this module.
 
 DEFAULT_IDENTITY = "default"
 
@@ -38,6 +37,10 @@ def load_secrets(password_files: list[str] | None = None, vault_ids: list[str] |
 
     Raises VaultSetupError naming the file when one cannot be used.
     """
+    from ansible.errors import AnsibleError
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.parsing.vault import get_file_vault_secret
+
     sources = [(DEFAULT_IDENTITY, path) for path in password_files or []]
     sources += [_split_vault_id(slug) for slug in vault_ids or []]
     sources += _configured_sources()
@@ -71,10 +74,14 @@ def activate(secrets: list) -> None:
     Ansible modules may load configurations more than once in one process, so
     the current context is replaced directly.
     """
+    from ansible.parsing.vault import VaultSecretsContext
+
     # NOTE: private attribute of ansible-core 2.19; re-check on upgrade.
     VaultSecretsContext._current = VaultSecretsContext(secrets)
 
 
 def decrypt(ciphertext: str, secrets: list) -> str:
     """Decrypt one vault value; raises AnsibleError when no secret fits."""
+    from ansible.parsing.vault import VaultLib
+
     return VaultLib(secrets).decrypt(ciphertext.strip()).decode("utf-8")
