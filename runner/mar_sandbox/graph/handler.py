@@ -22,6 +22,21 @@ TOKEN_CACHE_SIZE = 4096
 _ids = random.Random()
 
 
+def _loopback_form(url: str | None) -> str | None:
+    """Return ``url`` with ``localhost`` written as ``127.0.0.1``.
+
+    The sandbox listens on 127.0.0.1 and its certificate names both, so a
+    client configured with either form of the Graph URL asks for a token
+    whose audience the sandbox must accept.
+    """
+    if url is None:
+        return None
+    scheme, separator, rest = url.partition("://")
+    host, colon, port = rest.partition(":")
+    if host.lower() == "localhost":
+        host = "127.0.0.1"
+    return scheme + separator + host + colon + port
+
 def new_request_id() -> str:
     """Return a random version-4 UUID without a system call per request (ids need not be secret)."""
     return str(uuid.UUID(int=_ids.getrandbits(128), version=4))
@@ -49,7 +64,7 @@ def make_handler_class(context: SandboxContext) -> type:
         if now >= claims.expires or now < claims.not_before - 300:
             raise errors.token_expired()
         audience = claims.audience.rstrip("/")
-        if audience not in GRAPH_AUDIENCES and audience != context.urls.get("graph"):
+        if audience not in GRAPH_AUDIENCES and _loopback_form(audience) != _loopback_form(context.urls.get("graph")):
             raise errors.token_audience()
         return Caller(claims.tenant_id, claims.client_id, claims.roles)
 

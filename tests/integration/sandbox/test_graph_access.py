@@ -6,7 +6,7 @@ import threading
 
 import requests
 
-from mar_sandbox.testing import APP_FULL, APP_NO_ROLES, APP_READ, APP_SCOPED, MALICIOUS_MESSAGE_ID, TENANT_DOMAIN
+from mar_sandbox.testing import APP_FULL, APP_NO_ROLES, APP_READ, APP_SCOPED, MALICIOUS_MESSAGE_ID, TENANT_DOMAIN, msal_app
 
 from .conftest import folder_messages, graph_error, make_graph_client
 
@@ -158,3 +158,25 @@ def test_access_policy_scope_text(sandbox):
     sandbox.load_seed(seed)
     client = make_graph_client(sandbox, APP_SCOPED)
     assert graph_error(client.get(f"/users/{BOB}/messages")) == (403, "ErrorAccessDenied", "Access to OData is disabled.")
+
+
+def test_localhost_audience_accepted(sandbox):
+    graph_url = sandbox.graph_url.replace("127.0.0.1", "localhost")
+    result = msal_app(sandbox, APP_FULL).acquire_token_for_client([f"{graph_url}/.default"])
+    assert "access_token" in result, result.get("error_description")
+    client = make_graph_client(sandbox)
+    client.token = result["access_token"]
+    answer = client.get(f"/users/{ALICE}/messages")
+    assert answer.status_code == 200
+
+
+def test_other_host_audience_rejected(sandbox):
+    result = msal_app(sandbox, APP_FULL).acquire_token_for_client(["https://graph.example.net/.default"])
+    assert "access_token" in result, result.get("error_description")
+    client = make_graph_client(sandbox)
+    client.token = result["access_token"]
+    assert graph_error(client.get(f"/users/{ALICE}/messages")) == (
+        401,
+        "InvalidAuthenticationToken",
+        "Access token validation failure. Invalid audience.",
+    )

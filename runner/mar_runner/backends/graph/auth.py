@@ -180,7 +180,8 @@ class TokenProvider:
             app = self._application()
             try:
                 if refresh:
-                    for account_token in app.token_cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+                    # A list: remove_at changes the cache that search() iterates over.
+                    for account_token in list(app.token_cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
                         app.token_cache.remove_at(account_token)
                 result = app.acquire_token_for_client(scopes=[self.scope])
             except requests.RequestException as error:
