@@ -3,8 +3,10 @@
 NTLM is connection-bound, as on IIS: the three legs (negotiate, challenge, authenticate) run on
 one keep-alive connection, and later requests on that connection are authenticated without
 an Authorization header. pyspnego's acceptor reads the accounts from the file named by the
-NTLM_USER_FILE environment variable, so this module keeps one such file (mode 0600) for the
-whole process, listing the service accounts of every organisation served here.
+NTLM_USER_FILE environment variable when it checks the client's last message. This module keeps
+one such file (mode 0600) per organisation and points the variable at the organisation's file
+under a lock around that step, so two organisations (or two sandboxes in one process) whose
+accounts share a name never see each other's passwords.
 """
 
 from __future__ import annotations
@@ -63,29 +65,26 @@ def challenges(methods: tuple[str, ...], host: str) -> list[str]:
     return found
 
 
-def _write_user_file() -> None:
-    """Rewrite the NTLM account file from every registered organisation's accounts."""
+def _write_user_file(backend: MailboxBackend) -> str:
+    """Write the NTLM account file of one organisation and return its path."""
     global _USER_DIR
     if _USER_DIR is None or not os.path.isdir(_USER_DIR):
         # A cleaner of the temporary directory may have removed it; start a new one then.
         _USER_DIR = tempfile.mkdtemp(prefix="mar-sandbox-ntlm-")
         atexit.register(shutil.rmtree, _USER_DIR, True)
-    path = os.path.join(_USER_DIR, "users")
+    path = os.path.join(_USER_DIR, f"users-{id(backend):x}")
     lines = []
-    for backend in list(_BACKENDS):
-        for account in backend.service_accounts():  # type: ignore[attr-defined]
-            if "ntlm" in account.auth_methods:
-                lines.append(f"{account.domain}:{account.username}:{account.password}")
-                # A client signing in as user@domain, or as a bare user name, sends an empty NTLM domain.
-                # NOTE: with an empty domain the first line naming the user wins, so two organisations
-                # whose accounts share a user name need the DOMAIN\user form.
-                lines.extend(f":{name}:{account.password}" for name in account.user_principal_names())
-                lines.append(f":{account.username}:{account.password}")
+    for account in backend.service_accounts():  # type: ignore[attr-defined]
+        if "ntlm" in account.auth_methods:
+            lines.append(f"{account.domain}:{account.username}:{account.password}")
+            # A client signing in as user@domain, or as a bare user name, sends an empty NTLM domain.
+            lines.extend(f":{name}:{account.password}" for name in account.user_principal_names())
+            lines.append(f":{account.username}:{account.password}")
     descriptor = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     os.replace(path + ".tmp", path)
-    os.environ["NTLM_USER_FILE"] = path
+    return path
 
 
 def authenticate(
@@ -144,15 +143,19 @@ def _ntlm(
     if _is_initial_token(token):
         # A new handshake on this connection. Negotiate carries NTLM inside SPNEGO (or bare);
         # the sandbox offers no Kerberos, so NTLM is the only mechanism either way.
-        _write_user_file_locked()
         state.account = None
-        state.ntlm = spnego.server(protocol="negotiate" if scheme == "negotiate" else "ntlm")
+        with _USER_FILE_LOCK:
+            # pyspnego refuses to build an acceptor unless the variable names an existing file.
+            os.environ["NTLM_USER_FILE"] = _write_user_file(backend)
+            state.ntlm = spnego.server(protocol="negotiate" if scheme == "negotiate" else "ntlm")
     if state.ntlm is None:
         raise AuthenticationFailed(offered)
 
     context = state.ntlm
     try:
         with _USER_FILE_LOCK:
+            # The accounts are read during this step, from the file the variable names now.
+            os.environ["NTLM_USER_FILE"] = _write_user_file(backend)
             output = context.step(token)  # type: ignore[attr-defined]
     except (spnego.exceptions.SpnegoError, ValueError) as exc:
         log.info("%s authentication failed: %s", scheme.upper(), type(exc).__name__)
@@ -170,8 +173,3 @@ def _ntlm(
         raise AuthenticationFailed(offered)
     state.account = account
     return account, None
-
-
-def _write_user_file_locked() -> None:
-    with _USER_FILE_LOCK:
-        _write_user_file()
