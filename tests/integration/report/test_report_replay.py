@@ -285,5 +285,8 @@ def test_wrong_key_alert_explains_fix(replayed):
 def test_alerts_logged_once_per_profile(replayed):
     alerts = [line for line in _log_lines(replayed, REMEDIATION_LOG) if " alert " in line]
     assert len(alerts) == 2
-    assert sum("profile=exo-wrongkey reason=authentication_failed kind=profile_unreachable" in line for line in alerts) == 1
-    assert sum("profile=exo-broken reason=authentication_failed kind=profile_unreachable" in line for line in alerts) == 1
+    for profile in ("exo-wrongkey", "exo-broken"):
+        lines = [line for line in alerts if f" profile={profile} reason=authentication_failed " in line]
+        assert len(lines) == 1, profile
+        assert " kind=profile_unreachable " in lines[0]
+        assert " tenant_id=00000000-0000-0000-0000-0000000000aa" in lines[0]
