@@ -27,7 +27,8 @@ def register(subparsers) -> None:
         help="replay verdict files through the remediation engine",
         description="Run verdicts through the remediation engine with the configuration applied "
         "to the state directory. Exit status: 0 every recipient succeeded or was skipped, "
-        "3 some recipients failed, 1 the run could not finish, 2 usage or configuration error.",
+        "3 some recipients failed, 1 the run could not finish or an input file could not be read, "
+        "2 usage or configuration error.",
     )
     replay.add_argument("verdicts", nargs="+", metavar="VERDICTS", help="verdict files (JSON, YAML, JSON Lines, CSV, AMP logs)")
     replay.add_argument("--dry-run", action="store_true", help="find the messages but change nothing; report what would happen")
@@ -124,6 +125,11 @@ def run_replay(args) -> int:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     else:
         print_summary(result)
+    if result.input_errors:
+        # Part of the input could not be read, so the run did not do all it was asked.
+        print(_("marctl replay: {count} input error(s); fix the files named above and replay them again").format(
+            count=len(result.input_errors)), file=sys.stderr)
+        return EXIT_FAILURE
     if result.failed:
         return EXIT_RECIPIENT_FAILURES
     return EXIT_OK

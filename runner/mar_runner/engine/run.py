@@ -89,7 +89,9 @@ def _count(result: ReplayResult, outcome: Outcome) -> None:
     counters[outcome.status] += 1
     if outcome.replayed:
         counters["unchanged"] += 1
-    if outcome.status == "success" and not outcome.dry_run:
+    # The action counters say what this run did, so an outcome replayed from
+    # the ledger (done by an earlier run) does not count again.
+    if outcome.status == "success" and not outcome.dry_run and not outcome.replayed:
         name = {"delete": "deleted", "forward": "forwarded", "forward_and_delete": "forwarded_and_deleted"}
         counters[name[outcome.action]] += 1
 

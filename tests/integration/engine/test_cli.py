@@ -174,3 +174,21 @@ def test_invalid_shard_exits_2(applied, tmp_path):
     result = marctl(applied, "replay", "--shard", "2/2", str(verdicts))
     assert result.returncode == 2
     assert result.stderr.strip() == "marctl replay: invalid --shard 2/2: use I/N with 0 <= I < N, such as 0/2"
+
+
+def test_replay_garbage_verdict_exits_1(applied, tmp_path):
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("this is not a verdict file\n")
+    result = marctl(applied, "replay", str(garbage))
+    assert result.returncode == 1, result.stdout
+    assert f"{garbage}:1:" in result.stderr
+    assert "marctl replay: 1 input error(s); fix the files named above and replay them again" in result.stderr
+
+
+def test_second_replay_counts_no_actions(applied, engine_sandbox, tmp_path):
+    tracking, verdicts = write_inputs(tmp_path, ["alice@example.com"])
+    marctl(applied, "replay", "--tracking", str(tracking), str(verdicts))
+    second = marctl(applied, "replay", "--format", "json", str(verdicts))
+    counters = json.loads(second.stdout)["counters"]
+    assert counters["unchanged"] == 1
+    assert counters["forwarded_and_deleted"] == 0
