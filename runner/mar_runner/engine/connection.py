@@ -94,7 +94,7 @@ def test_connection(
 def _failure(profile: dict[str, Any], address: str, error: BackendError, lang: str | None) -> ConnectionResult:
     code = error.diagnosis or _default_diagnosis(profile, error.reason)
     diagnosis = reasons.DIAGNOSES.get(code) or reasons.DIAGNOSES["server_error"]
-    host = _host(profile)
+    host = error.host or _host(profile)
     rendered = diagnosis.render(
         lang,
         address=address,

@@ -38,6 +38,7 @@ class BackendError(Exception):
         diagnosis: str | None = None,
         retry_after: float | None = None,
         status: int | None = None,
+        host: str | None = None,
     ) -> None:
         reasons.get(reason)  # reject an unknown code where it is raised
         super().__init__(f"{reason}: {server_message}" if server_message else reason)
@@ -46,6 +47,7 @@ class BackendError(Exception):
         self.diagnosis = diagnosis
         self.retry_after = retry_after
         self.status = status
+        self.host = host  # host[:port] the failed request went to, when the backend knows it
 
     @property
     def transient(self) -> bool:

@@ -272,6 +272,13 @@ _DIAGNOSES = [
         N_("Set host to the name of the Exchange server or its load balancer."),
     ),
     Diagnosis(
+        "graph_unreachable",
+        "connection_failed",
+        N_("Please check host {host} is a valid Microsoft 365 login or Graph address."),
+        N_("The host {host} could not be reached (DNS failure or connection refused)."),
+        N_("Check cloud, authority_url and graph_url on the profile, and the network path or proxy to that host."),
+    ),
+    Diagnosis(
         "timed_out",
         "timed_out",
         N_("The server did not answer within the timeout."),

@@ -128,6 +128,26 @@ def test_wrong_ews_host(engine_sandbox, app_credentials):
     assert result.message == f"Please check host 127.0.0.1:{port} is valid exchange server address."
 
 
+def test_unreachable_graph_host(engine_sandbox, app_credentials):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = check(engine_sandbox, app_credentials, "exo", graph={"graph_url": f"https://127.0.0.1:{port}"})
+    assert result.reason == "connection_failed"
+    assert result.message == f"Please check host 127.0.0.1:{port} is a valid Microsoft 365 login or Graph address."
+    assert result.fix == ("Check cloud, authority_url and graph_url on the profile, "
+                          "and the network path or proxy to that host.")
+
+
+def test_unreachable_login_host(engine_sandbox, app_credentials):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = check(engine_sandbox, app_credentials, "exo", graph={"authority_url": f"https://127.0.0.1:{port}"})
+    assert result.reason == "connection_failed"
+    assert result.message == f"Please check host 127.0.0.1:{port} is a valid Microsoft 365 login or Graph address."
+
+
 def test_diagnosis_in_japanese(engine_sandbox, app_credentials):
     result = check(engine_sandbox, app_credentials, "onprem",
                    ews={"username": "CORP\\svc-noimp", "password": "Corp-Pass-2"}, lang="ja")

@@ -112,10 +112,11 @@ def transport_error(error: requests.RequestException, host: str) -> Exception:
     """Map a requests exception to a reason."""
     if isinstance(error, requests.exceptions.SSLError):
         return PermanentError("tls_verification_failed", f"certificate of {host} could not be verified",
-                              diagnosis="tls_untrusted")
+                              diagnosis="tls_untrusted", host=host)
     if isinstance(error, requests.exceptions.Timeout):
-        return backend_error("timed_out", f"{host} did not answer in time", diagnosis="timed_out")
-    return backend_error("connection_failed", f"{host} could not be reached", diagnosis="wrong_host")
+        return backend_error("timed_out", f"{host} did not answer in time", diagnosis="timed_out", host=host)
+    return backend_error("connection_failed", f"{host} could not be reached", diagnosis="graph_unreachable",
+                         host=host)
 
 
 class TokenProvider:

@@ -86,13 +86,14 @@ class Transport:
         host = f"{self.host}:{self.port}" if self.port != 443 else self.host
         if isinstance(error, ssl.SSLError):
             return PermanentError("tls_verification_failed", f"certificate of {host} could not be verified",
-                                  diagnosis="tls_untrusted")
+                                  diagnosis="tls_untrusted", host=host)
         if isinstance(error, (TimeoutError, socket.timeout)):
-            return backend_error("timed_out", f"{host} did not answer in time", diagnosis="timed_out")
+            return backend_error("timed_out", f"{host} did not answer in time", diagnosis="timed_out", host=host)
         if isinstance(error, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
                               http.client.HTTPException)):
             return backend_error("connection_failed", f"{host} dropped the connection", diagnosis="server_error")
-        return backend_error("connection_failed", f"{host} could not be reached", diagnosis="wrong_host")
+        return backend_error("connection_failed", f"{host} could not be reached", diagnosis="graph_unreachable",
+                         host=host)
 
     def close(self) -> None:
         """Close every connection opened by any thread."""
