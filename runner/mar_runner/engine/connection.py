@@ -66,7 +66,7 @@ def test_connection(
         config = sources.load_config(state)
         if config is None:
             raise ConfigurationMissing(
-                f"no configuration has been applied to {state}: apply one first (ansible-playbook apply.yml)"
+                f"no configuration has been applied to {state}: apply one first with marctl config apply or playbooks/apply.yml"
             )
     profiles = {item["name"]: item for item in config.get("mar_account_profiles") or []}
     if profile not in profiles:

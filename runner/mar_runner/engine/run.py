@@ -146,7 +146,7 @@ def replay(
         config = sources.load_config(state)
     if config is None:
         raise ConfigurationMissing(
-            f"no configuration has been applied to {state}: apply one first (ansible-playbook apply.yml)"
+            f"no configuration has been applied to {state}: apply one first with marctl config apply or playbooks/apply.yml"
         )
     settings = config.get("mar_settings") or {}
     run_id = uuid.uuid4().hex[:12]
