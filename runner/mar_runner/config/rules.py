@@ -333,12 +333,13 @@ def check_mappings(config: dict, locate: Locate, yaml11: Callable[[tuple], str |
             try:
                 key = normalize_domain(domain)
             except ValueError:
-                yield Finding(
-                    path,
-                    label,
-                    _("'{domain}' is not a domain name").format(domain=domain),
-                    _("write a domain such as example.com, or ALL"),
-                )
+                if domain in ("True", "False"):
+                    # Ansible's YAML loader reads an unquoted yes, no, on or off as a
+                    # boolean, and the module's argument spec turns it into this text.
+                    fix = _("an unquoted yes, no, on, off, true or false is a YAML boolean: quote the domain")
+                else:
+                    fix = _("write a domain such as example.com, or ALL")
+                yield Finding(path, label, _("'{domain}' is not a domain name").format(domain=domain), fix)
                 continue
             if key in seen_domains:
                 first = _line_of(locate, seen_domains[key])

@@ -106,3 +106,18 @@ def test_sandbox_role_starts_and_stops_once(run_playbook, tmp_path):
             [sys.executable, "-m", "mar_runner.cli.main", "sandbox", "down", "--state-dir", str(sandbox_dir)],
             capture_output=True, timeout=60,
         )
+
+
+def test_duplicate_inventory_key_rejected(tmp_path):
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text("all:\n  hosts:\n    engine1:\n", encoding="utf-8")
+    (inventory / "group_vars" / "all" / "mar.yml").write_text(
+        "mar_settings:\n  max_attempts: 2\n  max_attempts: 3\n", encoding="utf-8"
+    )
+    completed = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK.with_name("ansible-inventory")), "-i", str(inventory), "--list"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode != 0
+    assert "Found duplicate mapping key 'max_attempts'" in completed.stderr

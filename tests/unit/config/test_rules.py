@@ -427,3 +427,12 @@ def test_other_exchange_online_hosts_rejected(write_yaml, host):
         f"{path}:2:82: object 'o': host '{host}' is Exchange Online, which no longer allows EWS impersonation; "
         "use a profile of type graph for Exchange Online mailboxes"
     ]
+
+
+def test_boolean_domain_from_ansible(valid_config):
+    # Ansible reads an unquoted `no` as False, and a module's list of str makes it "False".
+    valid_config["mar_domain_mappings"][0]["domains"] = ["False"]
+    assert [issue.format() for issue in validate_config(valid_config)] == [
+        "object 'mar_domain_mappings[0]': 'False' is not a domain name; "
+        "an unquoted yes, no, on, off, true or false is a YAML boolean: quote the domain"
+    ]
