@@ -47,7 +47,7 @@ class BackendError(Exception):
         self.diagnosis = diagnosis
         self.retry_after = retry_after
         self.status = status
-        self.host = host  # host[:port] the failed request went to, when the backend knows it
+        self.host = host  # host[:port] of the failed request, or None when the backend does not record it
 
     @property
     def transient(self) -> bool:

@@ -215,13 +215,10 @@ class RecipientRunner:
         faults.reached("after_send")
         outcome.changed = True
         self.ledger.record(item.key, status="in_progress", step="forwarded", profile=backend.profile_name)
-        events.emit(
+        self._emit(
+            item,
             "action",
             f"forwarded message to {outcome.forward_to}",
-            run_id=self.run_id,
-            mid=",".join(outcome.mids),
-            message_id=outcome.message_id,
-            recipient=outcome.recipient,
             profile=backend.profile_name,
             action="forward",
             forward_to=outcome.forward_to,
@@ -264,14 +261,10 @@ class RecipientRunner:
         return deleted
 
     def _emit_delete(self, item: WorkItem, backend: Backend, copy: Copy, mode: str) -> None:
-        outcome = item.outcome
-        events.emit(
+        self._emit(
+            item,
             "action",
             f"deleted message ({mode}) from {copy.folder}",
-            run_id=self.run_id,
-            mid=",".join(outcome.mids),
-            message_id=outcome.message_id,
-            recipient=outcome.recipient,
             profile=backend.profile_name,
             action="delete",
             delete_mode=mode,
@@ -295,30 +288,37 @@ class RecipientRunner:
             if copy.folder not in outcome.folders:
                 outcome.folders.append(copy.folder)
 
-    def _emit_attempt(self, item: WorkItem, profile: str) -> None:
+    def _emit(self, item: WorkItem, event: str, message: str, *, level: int = logging.INFO, **fields) -> None:
+        """Emit an engine event with the run's and the recipient's ids added to ``fields``."""
         outcome = item.outcome
         events.emit(
-            "profile_attempt",
-            f"trying profile {profile} for {outcome.recipient}",
+            event,
+            message,
+            level=level,
             run_id=self.run_id,
             mid=",".join(outcome.mids),
             message_id=outcome.message_id,
             recipient=outcome.recipient,
+            **fields,
+        )
+
+    def _emit_attempt(self, item: WorkItem, profile: str) -> None:
+        outcome = item.outcome
+        self._emit(
+            item,
+            "profile_attempt",
+            f"trying profile {profile} for {outcome.recipient}",
             profile=profile,
             action=outcome.action,
             dry_run=self.dry_run,
         )
 
     def _emit_error(self, item: WorkItem, profile: str, error: BackendError) -> None:
-        outcome = item.outcome
-        events.emit(
+        self._emit(
+            item,
             "error",
-            f"profile {profile} failed for {outcome.recipient}: {error.reason}",
+            f"profile {profile} failed for {item.outcome.recipient}: {error.reason}",
             level=logging.WARNING,
-            run_id=self.run_id,
-            mid=",".join(outcome.mids),
-            message_id=outcome.message_id,
-            recipient=outcome.recipient,
             profile=profile,
             reason=error.reason,
             server_message=error.server_message,

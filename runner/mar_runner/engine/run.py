@@ -89,8 +89,8 @@ def _count(result: ReplayResult, outcome: Outcome) -> None:
     counters[outcome.status] += 1
     if outcome.replayed:
         counters["unchanged"] += 1
-    # The action counters say what this run did, so an outcome replayed from
-    # the ledger (done by an earlier run) does not count again.
+    # The action counters count what this run did. An outcome replayed from
+    # the ledger was done by an earlier run, so it does not count again.
     if outcome.status == "success" and not outcome.dry_run and not outcome.replayed:
         name = {"delete": "deleted", "forward": "forwarded", "forward_and_delete": "forwarded_and_deleted"}
         counters[name[outcome.action]] += 1
@@ -334,8 +334,8 @@ def _execute(result, groups, config, settings, ledger, store, state, run_id, dry
                 return
             alerted.add(profile)
         declared = next((item for item in config.get("mar_account_profiles") or [] if item.get("name") == profile), {})
-        # The ids let the alert show the test-connection message an operator
-        # knows, with its cause and fix; none of them is a secret.
+        # With these ids the alert shows the familiar test-connection message
+        # with its cause and fix. None of them is a secret.
         details = {
             "server_message": error.server_message,
             "diagnosis_code": error.diagnosis,

@@ -4,9 +4,9 @@ NTLM is connection-bound, as on IIS: the three legs (negotiate, challenge, authe
 one keep-alive connection, and later requests on that connection are authenticated without
 an Authorization header. pyspnego's acceptor reads the accounts from the file named by the
 NTLM_USER_FILE environment variable when it checks the client's last message. This module keeps
-one such file (mode 0600) per organisation and points the variable at the organisation's file
-under a lock around that step, so two organisations (or two sandboxes in one process) whose
-accounts share a name never see each other's passwords.
+one such file (mode 0600) per organisation and, under a lock around that step, points the
+variable at the organisation's file. Two organisations (or two sandboxes in one process) whose
+accounts share a name therefore never see each other's passwords.
 """
 
 from __future__ import annotations

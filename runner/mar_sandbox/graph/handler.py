@@ -25,9 +25,9 @@ _ids = random.Random()
 def _loopback_form(url: str | None) -> str | None:
     """Return ``url`` with ``localhost`` written as ``127.0.0.1``.
 
-    The sandbox listens on 127.0.0.1 and its certificate names both, so a
-    client configured with either form of the Graph URL asks for a token
-    whose audience the sandbox must accept.
+    The sandbox listens on 127.0.0.1 and its certificate names both. A client
+    configured with either form of the Graph URL requests a token for that
+    audience, so the sandbox accepts both.
     """
     if url is None:
         return None
